@@ -1,0 +1,301 @@
+"""Train the report's VAE on MNIST and write model.pk, checkpoint.pt and Figure 1.
+
+    python main.py --data-root ../shared/data            # the report's Model 1, 50 epochs
+    python main.py --model 2 --out-dir runs/model2       # Table 2's Model 2
+    python main.py --out-dir runs/model2 --resume        # continue an interrupted run
+
+Every default is the report's value. See README.md for the outputs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from model import PRESETS, VAE, negative_elbo, training_loss
+from vaeio import (
+    CHECKPOINT,
+    CONFIG_JSON,
+    MODEL_PK,
+    UserError,
+    load_checkpoint,
+    load_mnist,
+    save_checkpoint,
+    save_results,
+    write_text,
+)
+
+FIGURE1 = "figure1_mnist.png"
+# Settings a resumed run must share with its checkpoint; --epochs and --device may change.
+RESUME_MUST_MATCH = ("batch_size", "lr", "model", "seed", "shuffle", "limit")
+
+
+# Per-epoch history, in checkpoint.pt and model.pk. The first two are the original's keys.
+HISTORY_KEYS = (
+    "train_loss_history",  # last batch's loss, as Table 1
+    "train_regularization_terms",  # last batch's KLD, as Table 1
+    "train_loss_epoch_mean",
+    "train_kld_epoch_mean",
+    "test_negative_elbo",  # nats per image
+    "test_bce",  # nats per image
+    "test_kld",  # nats per image
+    "epoch_seconds",  # training pass only
+    "eval_seconds",
+)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports a bad argument in one line, without the usage block."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _bounded(kind, low, what):
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not value >= low or (kind is float and not math.isfinite(value)):
+            raise argparse.ArgumentTypeError(f"must be {what}, got {text}")
+        return value
+
+    return parse
+
+
+positive_int = _bounded(int, 1, "at least 1")
+positive_float = _bounded(float, 1e-300, "a positive number")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = Parser(prog="main.py", description="Train the LSTM-encoder / transpose-conv-decoder VAE of the report on MNIST.")
+    p.add_argument("--data-root", type=Path, default=Path("./data"),
+                   help="folder holding MNIST/raw/ (torchvision downloads it there when online); default ./data")
+    p.add_argument("--out-dir", type=Path, default=Path("."), help="where model.pk, checkpoint.pt and figures go; default .")
+    p.add_argument("--epochs", type=positive_int, default=50, help="default 50 (the report's)")
+    p.add_argument("--batch-size", type=positive_int, default=100, help="default 100 (the report's)")
+    p.add_argument("--lr", type=positive_float, default=1e-3, help="Adam learning rate; default 0.001 (the report's)")
+    p.add_argument("--model", type=int, choices=sorted(PRESETS), default=1,
+                   help="Table 2: 1 = 32x256 FC + dropout (default), 2 = 32x16 FC, no dropout")
+    p.add_argument("--seed", type=int, default=0, help="seeds initialisation, noise, dropout, shuffling and Figure 1")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto",
+                   help="auto = cuda, else mps, else cpu")
+    p.add_argument("--shuffle", action="store_true", help="shuffle batches each epoch (the original did not)")
+    p.add_argument("--limit", type=positive_int, default=None,
+                   help="use only the first N training images (and at most N test images), for quick runs")
+    p.add_argument("--eval-batch-size", type=positive_int, default=1000,
+                   help="batch size of the test-set evaluation (no effect on results); default 1000")
+    p.add_argument("--resume", action="store_true", help="continue from OUT_DIR/checkpoint.pt")
+    p.add_argument("--overwrite", action="store_true", help="start afresh even if OUT_DIR holds an earlier run")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars (they are off anyway when not a terminal)")
+    return p
+
+
+def pick_device(name: str) -> torch.device:
+    cuda, mps = torch.cuda.is_available(), torch.backends.mps.is_available()
+    if name == "auto":
+        name = "cuda" if cuda else "mps" if mps else "cpu"
+    if (name == "cuda" and not cuda) or (name == "mps" and not mps):
+        raise UserError(f"--device {name} was asked for, but this machine has no {name.upper()} device that PyTorch can use")
+    return torch.device(name)
+
+
+def rng_state(shuffle_gen: torch.Generator, device: torch.device) -> dict:
+    state = {"torch": torch.get_rng_state(), "shuffle": shuffle_gen.get_state()}
+    if device.type == "cuda":
+        state["cuda"] = torch.cuda.get_rng_state(device)
+    return state
+
+
+def set_rng_state(state: dict, shuffle_gen: torch.Generator, device: torch.device) -> None:
+    torch.set_rng_state(state["torch"])
+    shuffle_gen.set_state(state["shuffle"])
+    if device.type == "cuda" and "cuda" in state:
+        torch.cuda.set_rng_state(state["cuda"], device)
+
+
+def train_epoch(model, opt, data, batch_size, order, recon_out, progress):
+    """One pass over `data` in `order`. Returns (epoch-mean loss, epoch-mean KLD, last batch LossParts).
+
+    Sums stay on the device: no per-batch host sync, except for the progress bar's
+    occasional refresh.
+    """
+    model.train()
+    n = data.shape[0]
+    n_batches = math.ceil(n / batch_size)
+    loss_sum = torch.zeros((), device=data.device)
+    kld_sum = torch.zeros((), device=data.device)
+    bar = tqdm(range(n_batches), leave=False, disable=not progress, unit="batch", dynamic_ncols=True)
+    for i in bar:
+        idx = order[i * batch_size : (i + 1) * batch_size]
+        x = data[idx]  # (B, 1, 28, 28)
+        recon, mu, logvar = model(x)
+        parts = training_loss(recon, x, mu, logvar)
+        opt.zero_grad(set_to_none=True)
+        parts.total.backward()
+        opt.step()
+        loss_sum += parts.total.detach() * x.shape[0]
+        kld_sum += parts.kld.detach() * x.shape[0]
+        if recon_out is not None:
+            recon_out[idx] = recon.detach()  # kept in data order
+        if progress and (i % 50 == 0 or i == n_batches - 1):
+            bar.set_postfix(loss=f"{parts.total.item():.4f}", kld=f"{parts.kld.item():.4f}")
+    return (loss_sum / n).item(), (kld_sum / n).item(), parts
+
+
+@torch.no_grad()
+def evaluate(model, data, batch_size) -> dict:
+    """Negative ELBO in nats per image, and its two parts, over `data` with the model in eval mode."""
+    model.eval()
+    totals = torch.zeros(3, device=data.device)
+    for start in range(0, data.shape[0], batch_size):
+        x = data[start : start + batch_size]
+        recon, mu, logvar = model(x)
+        totals += torch.stack(tuple(negative_elbo(recon, x, mu, logvar))) * x.shape[0]
+    nelbo, bce, kld = (totals / data.shape[0]).tolist()
+    return {"negative_elbo": nelbo, "bce": bce, "kld": kld}
+
+
+def to_input(images, device) -> torch.Tensor:
+    """uint8 (N, 28, 28) -> float (N, 1, 28, 28) in [0, 1] on `device`, as the original's data / 255."""
+    return images.to(device).float().div_(255).unsqueeze(1)
+
+
+def check_resumable(state: dict, settings: dict, epochs: int) -> None:
+    saved = state.get("train_config", {})
+    for key in RESUME_MUST_MATCH:
+        if saved.get(key) != settings[key]:
+            flag = "--" + key.replace("_", "-")
+            raise UserError(
+                f"--resume: the checkpoint was trained with {flag} {saved.get(key)}, not {settings[key]}; "
+                f"pass the same {flag}, or start afresh with --overwrite"
+            )
+    if state["epoch"] > epochs:
+        raise UserError(f"--resume: the checkpoint has already trained {state['epoch']} epochs, more than --epochs {epochs}")
+
+
+def train(args) -> int:
+    out = args.out_dir
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UserError(f"cannot create --out-dir {out}: {e.strerror}") from None
+    device = pick_device(args.device)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+    settings = {
+        "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "model": args.model,
+        "seed": args.seed, "shuffle": args.shuffle, "limit": args.limit,
+        "eval_batch_size": args.eval_batch_size, "data_root": str(args.data_root), "device": str(device),
+    }
+    ckpt_path = out / CHECKPOINT
+    state = None
+    if args.resume:
+        if not ckpt_path.is_file():
+            raise UserError(f"--resume: no {CHECKPOINT} in {out} to continue from")
+        state = load_checkpoint(ckpt_path, map_location=device)
+        check_resumable(state, settings, args.epochs)
+        if state["epoch"] == args.epochs:
+            print(f"{ckpt_path} has already trained all {args.epochs} epochs; pass a larger --epochs to go on")
+            return 0
+    elif ckpt_path.exists() and not args.overwrite:
+        raise UserError(f"{out} already holds a run ({CHECKPOINT}): continue it with --resume, or start afresh with --overwrite")
+
+    train_images = load_mnist(args.data_root, train=True)
+    test_images = load_mnist(args.data_root, train=False)
+    n = len(train_images) if args.limit is None else args.limit
+    if n > len(train_images):
+        raise UserError(f"--limit {n} is larger than the {len(train_images)} training images")
+    train_x = to_input(train_images[:n], device)  # (N, 1, 28, 28): the whole set lives on the device
+    test_x = to_input(test_images[: min(n, len(test_images))], device)
+
+    cfg = PRESETS[args.model]
+    torch.manual_seed(args.seed)  # seeds CPU and CUDA: initialisation, eps, dropout masks
+    model = VAE(cfg).to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+    shuffle_gen = torch.Generator().manual_seed(args.seed)
+    history = {key: [] for key in HISTORY_KEYS}
+    start = 0
+    if state is not None:
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        history = state["history"]
+        set_rng_state(state["rng"], shuffle_gen, device)
+        start = state["epoch"]
+        print(f"resuming {ckpt_path} after epoch {start}")
+    else:
+        from generator import save_image_grid  # matplotlib only where a figure is drawn
+
+        pick = torch.randperm(len(train_images), generator=torch.Generator().manual_seed(args.seed))[:100]
+        save_image_grid(train_images[pick].numpy(), out / FIGURE1, "100 random MNIST training images (Figure 1)")
+    write_text(out / CONFIG_JSON, json.dumps({"train": settings, "model": cfg.to_dict()}, indent=2) + "\n")
+
+    progress = not args.no_progress and sys.stderr.isatty()
+    recon = None
+    for epoch in range(start, args.epochs):
+        last = epoch == args.epochs - 1
+        order = torch.randperm(n, generator=shuffle_gen).to(device) if args.shuffle else torch.arange(n, device=device)
+        recon = torch.empty_like(train_x) if last else None
+        t0 = time.perf_counter()
+        mean_loss, mean_kld, parts = train_epoch(model, opt, train_x, args.batch_size, order, recon, progress)
+        train_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        test = evaluate(model, test_x, args.eval_batch_size)
+        eval_s = time.perf_counter() - t0
+        # Table 1 logs the last batch's values, not epoch means.
+        for key, value in zip(HISTORY_KEYS, (
+            parts.total.item(), parts.kld.item(), mean_loss, mean_kld,
+            test["negative_elbo"], test["bce"], test["kld"], train_s, eval_s,
+        )):
+            history[key].append(value)
+        print(
+            f"Epoch:{epoch + 1}/{args.epochs}, Train_Loss:{history['train_loss_history'][-1]}, "
+            f"Train_Reg_Term:{history['train_regularization_terms'][-1]} | "
+            f"mean loss {mean_loss:.4f} KLD {mean_kld:.4f} | test -ELBO {test['negative_elbo']:.2f} nats | "
+            f"{train_s:.1f} s + eval {eval_s:.1f} s",
+            flush=True,
+        )
+        save_checkpoint(ckpt_path, {
+            "model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch + 1,
+            "config": cfg.to_dict(), "train_config": settings, "history": history,
+            "rng": rng_state(shuffle_gen, device),
+        })
+
+    if recon is None:  # resumed into a run whose last epoch was already done: nothing new to write
+        return 0
+    results = {
+        # The original's three keys, same shapes and dtypes.
+        "train_reconstruction_images": recon.reshape(n, cfg.image_size, cfg.image_size).cpu().numpy(),
+        **history,
+        "config": {"train": settings, "model": cfg.to_dict()},
+        "seed": args.seed,
+    }
+    del recon
+    save_results(out / MODEL_PK, results)
+    print(f"wrote {out / MODEL_PK}, {ckpt_path} and {out / FIGURE1}")
+    return 0
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return train(args)
+    except UserError as e:
+        print(f"main.py: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"\nmain.py: interrupted; finished epochs are in {args.out_dir / CHECKPOINT}: continue with --resume",
+              file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,21 @@
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # tests import model, main, generator from the repo root
+
+# The real MNIST, in torchvision's layout, beside the checkout (MNIST_ROOT overrides).
+MNIST_ROOT = Path(os.environ.get("MNIST_ROOT", ROOT.parent / "shared" / "data"))
+
+
+@pytest.fixture(scope="session")
+def mnist_root() -> Path:
+    if not (MNIST_ROOT / "MNIST" / "raw" / "train-images-idx3-ubyte").is_file():
+        message = f"real MNIST not found under {MNIST_ROOT} (set MNIST_ROOT)"
+        if os.environ.get("CI"):
+            pytest.fail(message + ": CI must run the tests that need it")
+        pytest.skip(message)
+    return MNIST_ROOT

@@ -1,0 +1,132 @@
+"""The model against the report: shapes layer by layer, parameter counts, the loss by hand."""
+
+import math
+import subprocess
+import sys
+
+import pytest
+import torch
+from torch import nn
+
+from model import PRESETS, VAE, VAEConfig, count_parameters, decoder_shapes, negative_elbo, training_loss
+
+# The report's shapes (per image, channels x height x width), from its text and Table 2.
+REPORT_DECODER = [(128, 86, 5), (128, 28, 2), (64, 86, 6), (64, 28, 3), (1, 86, 7), (1, 28, 3)]
+
+
+def record_shapes(model, x):
+    """Per-image output shapes of the LSTM, the two heads, each transpose conv and pooling."""
+    shapes = {}
+    hooks = []
+    for name, module in model.named_modules():
+        if isinstance(module, (nn.LSTM, nn.Linear, nn.ConvTranspose2d, nn.MaxPool2d)):
+            def hook(mod, inp, out, name=name):
+                out = out[0] if isinstance(out, tuple) else out
+                shapes[name] = tuple(out.shape[1:])
+            hooks.append(module.register_forward_hook(hook))
+    with torch.no_grad():
+        out = model(x)
+    for h in hooks:
+        h.remove()
+    return shapes, out
+
+
+@pytest.mark.parametrize("which, latent", [(1, 256), (2, 16)])
+def test_shapes_layer_by_layer(which, latent):
+    model = VAE(PRESETS[which]).eval()
+    x = torch.rand(3, 1, 28, 28)
+    shapes, (recon, mu, logvar) = record_shapes(model, x)
+    assert shapes["lstm"] == (28, 32)  # a1, a2: 28 x 32
+    assert shapes["fc_mu"] == shapes["fc_logvar"] == (28, latent)  # a3: 28 x 256 (or 16)
+    assert tuple(mu.shape) == tuple(logvar.shape) == (3, 28, latent)
+    decoder = [shapes[f"decoder.{b}.{i}"] for b in range(3) for i in (0, 3)]
+    assert decoder == REPORT_DECODER
+    assert model.decoder[0][0].in_channels == latent  # z reshaped to latent x 28 x 1
+    assert shapes["fc_out"] == (1, 28, 28)
+    assert tuple(recon.shape) == (3, 1, 28, 28)
+    assert 0 <= recon.min() and recon.max() <= 1
+
+
+def test_decoder_shapes_derive_from_config():
+    assert [s for pair in decoder_shapes(VAEConfig()) for s in pair] == REPORT_DECODER
+
+
+def test_reshape_is_plain_not_transpose():
+    model = VAE(PRESETS[1]).eval()
+    seen = {}
+    model.decoder[0][0].register_forward_pre_hook(lambda m, inp: seen.update(x=inp[0]))
+    z = torch.randn(2, 28, 256)
+    model.decode(z)
+    assert torch.equal(seen["x"], z.reshape(2, 256, 28, 1))
+
+
+@pytest.mark.parametrize("which, expected", [(1, 1_051_123), (2, 267_283)])
+def test_parameter_counts(which, expected):
+    assert count_parameters(VAE(PRESETS[which])) == expected
+
+
+def test_model2_has_no_dropout_and_model1_does():
+    assert not any(isinstance(m, nn.Dropout2d) for m in VAE(PRESETS[2]).modules())
+    drops = [m for m in VAE(PRESETS[1]).modules() if isinstance(m, nn.Dropout2d)]
+    assert len(drops) == 3 and all(m.p == 0.01 for m in drops)
+
+
+def hand_terms(recon, x, mu, logvar):
+    bce = [-(t * math.log(r) + (1 - t) * math.log(1 - r)) for r, t in zip(recon, x)]
+    kl = [-0.5 * (1 + v - m * m - math.exp(v)) for m, v in zip(mu, logvar)]
+    return bce, kl
+
+
+# Two "images" of 3 pixels and 2 latent elements each.
+RECON = [[0.9, 0.2, 0.6], [0.3, 0.8, 0.5]]
+TARGET = [[1.0, 0.0, 0.5], [0.25, 1.0, 0.0]]
+MU = [[0.5, -1.0], [0.0, 2.0]]
+LOGVAR = [[0.0, -0.5], [1.0, 0.3]]
+
+
+def flat(rows):
+    return [v for row in rows for v in row]
+
+
+def test_training_loss_matches_hand_computation():
+    bce, kl = hand_terms(flat(RECON), flat(TARGET), flat(MU), flat(LOGVAR))
+    parts = training_loss(*(torch.tensor(t, dtype=torch.float64) for t in (RECON, TARGET, MU, LOGVAR)))
+    assert parts.bce.item() == pytest.approx(sum(bce) / 6, rel=1e-12)  # mean over all pixels
+    assert parts.kld.item() == pytest.approx(sum(kl) / 4, rel=1e-12)  # mean over all latent elements
+    assert parts.total.item() == pytest.approx(sum(bce) / 6 + sum(kl) / 4, rel=1e-12)
+
+
+def test_negative_elbo_matches_hand_computation():
+    bce, kl = hand_terms(flat(RECON), flat(TARGET), flat(MU), flat(LOGVAR))
+    parts = negative_elbo(*(torch.tensor(t, dtype=torch.float64) for t in (RECON, TARGET, MU, LOGVAR)))
+    assert parts.bce.item() == pytest.approx(sum(bce) / 2, rel=1e-12)  # summed per image, 2 images
+    assert parts.kld.item() == pytest.approx(sum(kl) / 2, rel=1e-12)
+    assert parts.total.item() == pytest.approx((sum(bce) + sum(kl)) / 2, rel=1e-12)
+
+
+def test_kl_is_zero_at_the_prior():
+    mu, logvar = torch.zeros(4, 28, 16), torch.zeros(4, 28, 16)
+    x = torch.full((4, 1, 28, 28), 0.5)
+    assert training_loss(x, x, mu, logvar).kld.item() == 0.0
+
+
+def test_sample_decodes_prior_draws():
+    model = VAE(PRESETS[2]).eval()
+    a = model.sample(5, generator=torch.Generator().manual_seed(3))
+    b = model.sample(5, generator=torch.Generator().manual_seed(3))
+    assert a.shape == (5, 1, 28, 28) and torch.equal(a, b)
+
+
+def test_config_round_trips_through_plain_dict():
+    for cfg in PRESETS.values():
+        assert VAEConfig.from_dict(cfg.to_dict()) == cfg
+    with pytest.raises(ValueError, match="unknown"):
+        VAEConfig.from_dict({"nonsense": 1})
+
+
+def test_importing_model_has_no_side_effects(tmp_path):
+    code = "import torch; s = torch.get_rng_state(); import model; assert torch.equal(s, torch.get_rng_state()); print('ok')"
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
+                         env={"PYTHONPATH": str(__import__("conftest").ROOT), "PATH": "/usr/bin:/bin"})
+    assert out.stdout.strip() == "ok", out.stderr
+    assert list(tmp_path.iterdir()) == []
