@@ -106,8 +106,71 @@ def negative_elbo(recon, x, mu, logvar) -> LossParts:
     return _loss(recon, x, mu, logvar, per_image=True)
 
 
+class _RowOverlapAdd(torch.autograd.Function):
+    """out = overlap-add over rows of (x2 @ w2): input row i's kernel row k lands on output row s*i + k.
+
+    x2 (B*H, K) and w2 (K, KH*N) give y (B, H, KH, N); out is (B, (H-1)*s + KH, N) with
+    bias (N,) added. The backward of the overlap-add is a gather of row windows, which
+    `Tensor.unfold` gives as a view, so both directions are one matrix product each.
+    """
+
+    @staticmethod
+    def forward(ctx, x2, w2, bias, batch, rows, kh, stride):
+        n = bias.numel()
+        y = (x2 @ w2).view(batch, rows, kh, n)
+        # Output padded to whole strides, so that row s*m + r is the plain view [m, r].
+        q = -(-kh // stride)
+        out = bias.expand(batch, (rows + q - 1) * stride, n).contiguous()
+        phases = out.view(batch, rows + q - 1, stride, n)
+        for a in range(q):
+            r = min(stride, kh - a * stride)
+            phases[:, a : a + rows, :r] += y[:, :, a * stride : a * stride + r]
+        ctx.save_for_backward(x2, w2)
+        ctx.dims = (batch, rows, kh, stride, n)
+        return out[:, : (rows - 1) * stride + kh]
+
+    @staticmethod
+    def backward(ctx, grad):
+        x2, w2 = ctx.saved_tensors
+        batch, rows, kh, stride, n = ctx.dims
+        gy = grad.unfold(1, kh, stride).transpose(2, 3).reshape(batch * rows, kh * n)  # (B*H, KH*N)
+        gx = gy @ w2.t() if ctx.needs_input_grad[0] else None
+        gw = x2.t() @ gy if ctx.needs_input_grad[1] else None
+        gb = grad.sum((0, 1)) if ctx.needs_input_grad[2] else None
+        return gx, gw, gb, None, None, None, None
+
+
+class GemmConvTranspose2d(nn.ConvTranspose2d):
+    """nn.ConvTranspose2d (same parameters and state_dict) computed as one matrix product.
+
+    The decoder's inputs are 1 to 3 columns wide, for which the library kernels are slow
+    on the CPU. Input column j feeds output columns s_w*j .. s_w*j + KW - 1, so the
+    columns are unrolled into the product's inner dimension with one zero-padded copy
+    of the kernel each; only the rows then overlap. Returns channels-last memory, which
+    the following ReLU, BatchNorm and pooling keep.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.padding != (0, 0) or self.output_padding != (0, 0) or self.dilation != (1, 1) or self.groups != 1:
+            raise ValueError("GemmConvTranspose2d supports no padding, dilation or groups")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, cin, h, w = x.shape
+        _, cout, kh, kw = self.weight.shape
+        sh, sw = self.stride
+        wo = (w - 1) * sw + kw
+        taps = self.weight.permute(0, 2, 3, 1)  # (Cin, KH, KW, Cout)
+        unrolled = torch.stack([F.pad(taps, (0, 0, j * sw, wo - kw - j * sw)) for j in range(w)])  # (W, Cin, KH, Wo, Cout)
+        x2 = x.permute(0, 2, 3, 1).reshape(b * h, w * cin)  # (B*H, W*Cin), free when x is channels-last
+        out = _RowOverlapAdd.apply(x2, unrolled.reshape(w * cin, kh * wo * cout), self.bias.repeat(wo), b, h, kh, sh)
+        return out.view(b, -1, wo, cout).permute(0, 3, 1, 2)  # (B, Cout, Ho, Wo), channels-last
+
+
 class VAE(nn.Module):
-    def __init__(self, cfg: VAEConfig = VAEConfig()):
+    def __init__(self, cfg: VAEConfig = VAEConfig(), fast: bool = True):
+        """fast=True computes the transpose convolutions with GemmConvTranspose2d; fast=False
+        with the plain torch module. Same parameters, same state_dict, same math."""
         super().__init__()
         self.cfg = cfg
         self.lstm = nn.LSTM(cfg.image_size, cfg.lstm_hidden, cfg.lstm_layers, batch_first=True)
@@ -116,10 +179,11 @@ class VAE(nn.Module):
 
         blocks = []
         in_ch = cfg.latent_channels
+        conv = GemmConvTranspose2d if fast else nn.ConvTranspose2d
         for out_ch in cfg.decoder_channels:
             blocks.append(
                 nn.Sequential(
-                    nn.ConvTranspose2d(in_ch, out_ch, cfg.kernel_size, stride=cfg.stride),
+                    conv(in_ch, out_ch, cfg.kernel_size, stride=cfg.stride),
                     nn.ReLU(),
                     nn.BatchNorm2d(out_ch),
                     nn.MaxPool2d(cfg.pool),
