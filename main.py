@@ -91,8 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--shuffle", action="store_true", help="shuffle batches each epoch (the original did not)")
     p.add_argument("--limit", type=positive_int, default=None,
                    help="use only the first N training images (and at most N test images), for quick runs")
-    p.add_argument("--eval-batch-size", type=positive_int, default=1000,
-                   help="batch size of the test-set evaluation (no effect on results); default 1000")
+    p.add_argument("--eval-batch-size", type=positive_int, default=100,
+                   help="batch size of the test-set evaluation (no effect on results); default 100")
     p.add_argument("--resume", action="store_true", help="continue from OUT_DIR/checkpoint.pt")
     p.add_argument("--overwrite", action="store_true", help="start afresh even if OUT_DIR holds an earlier run")
     p.add_argument("--no-progress", action="store_true", help="no progress bars (they are off anyway when not a terminal)")

@@ -1,0 +1,136 @@
+"""Training-step speed: the original's loop against ours, side by side in one process.
+
+    python benchmarks/train_step.py --data-root ../shared/data [--steps 20] [--model 1]
+
+(a) re-creates the original script's loop from its known facts: plain torch modules, a
+DataLoader over train.data / 255 in order, gradients asked for the input images, every
+batch's reconstructions copied to the host and its loss read with .item().
+(b) is main.py's step: GemmConvTranspose2d, batches sliced from one tensor, nothing
+copied back per batch. Both start from the same weights and draw the same noise (the
+same eps and dropout masks), so their losses must agree step for step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from main import Parser, positive_int, to_input, train_epoch  # noqa: E402
+from model import PRESETS, VAE, VAEConfig, decoder_shapes, training_loss  # noqa: E402
+from vaeio import UserError, load_mnist  # noqa: E402
+
+
+def gemm_gflops(n: int = 2048, reps: int = 5) -> float:
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    a @ b
+    t = time.perf_counter()
+    for _ in range(reps):
+        a @ b
+    return 2 * n**3 * reps / (time.perf_counter() - t) / 1e9
+
+
+def forward_flops(cfg: VAEConfig) -> int:
+    """Multiply-adds x 2 of one image's forward pass (the matrix products; elementwise work ignored)."""
+    s, h, c = cfg.image_size, cfg.lstm_hidden, cfg.latent_channels
+    flops = 2 * s * 4 * h * (s + h)  # LSTM gates
+    flops += 2 * 2 * s * h * c  # mu and logvar heads
+    in_ch, in_hw = c, (s, 1)
+    for out_ch, (_, pooled) in zip(cfg.decoder_channels, decoder_shapes(cfg)):
+        flops += 2 * in_ch * in_hw[0] * in_hw[1] * out_ch * cfg.kernel_size**2
+        in_ch, in_hw = out_ch, pooled[1:]
+    return flops + 2 * s * in_hw[1] * s  # final Linear(3, 28) per row
+
+
+def original_loop(model, opt, train_data, batch_size, steps):
+    """The original's loop, as far as its facts go."""
+    # Its own generator: a DataLoader iterator otherwise draws a seed from the global RNG,
+    # which would put the two variants' eps and dropout masks out of step.
+    loader = torch.utils.data.DataLoader(train_data, batch_size=batch_size, shuffle=False, generator=torch.Generator())
+    losses, recons = [], []
+    for i, x in enumerate(loader):
+        if i == steps:
+            break
+        x = x.view(-1, 1, 28, 28).requires_grad_()
+        recon, mu, logvar = model(x)
+        parts = training_loss(recon, x, mu, logvar)
+        opt.zero_grad()
+        parts.total.backward()
+        opt.step()
+        losses.append(parts.total.item())
+        recons.append(recon.detach().cpu().numpy())
+    return losses
+
+
+def our_loop(model, opt, train_x, batch_size, steps):
+    losses = []
+    data = train_x[: steps * batch_size]
+    for i in range(steps):  # one step per call, to read each loss for the comparison
+        chunk = data[i * batch_size : (i + 1) * batch_size]
+        _, _, parts = train_epoch(model, opt, chunk, batch_size, torch.arange(len(chunk)), None, progress=False)
+        losses.append(parts.total.item())
+    return losses
+
+
+def timed(fn, *args):
+    t = time.perf_counter()
+    out = fn(*args)
+    return out, time.perf_counter() - t
+
+
+def main(argv=None) -> int:
+    p = Parser(prog="train_step.py", description=__doc__.splitlines()[0])
+    p.add_argument("--data-root", type=Path, default=Path("./data"))
+    p.add_argument("--steps", type=positive_int, default=20, help="timed training steps per variant; default 20")
+    p.add_argument("--warmup", type=int, default=2, help="untimed steps first; default 2")
+    p.add_argument("--model", type=int, choices=sorted(PRESETS), default=1)
+    p.add_argument("--batch-size", type=positive_int, default=100)
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args(argv)
+    try:
+        images = load_mnist(args.data_root, train=True)
+    except UserError as e:
+        print(f"train_step.py: error: {e}", file=sys.stderr)
+        return 2
+    cfg, bs = PRESETS[args.model], args.batch_size
+    n = (args.warmup + args.steps) * bs
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, Model {args.model}, batch {bs}")
+    rate = gemm_gflops()
+    print(f"fp32 GEMM 2048x2048: {rate:.0f} GFLOP/s")
+
+    torch.manual_seed(args.seed)
+    init = VAE(cfg, fast=False).state_dict()
+    results = {}
+    for name, fast, loop, data in (
+        ("original loop", False, original_loop, images[:n].float() / 255),
+        ("ours", True, our_loop, to_input(images[:n], "cpu")),
+    ):
+        model = VAE(cfg, fast=fast)
+        model.load_state_dict(init)
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+        torch.manual_seed(args.seed + 1)  # the same eps and dropout masks in both
+        warm, _ = timed(loop, model, opt, data[: args.warmup * bs], bs, args.warmup)
+        losses, seconds = timed(loop, model, opt, data[args.warmup * bs :], bs, args.steps)
+        results[name] = (warm + losses, seconds / args.steps)
+
+    step_flops = 3 * forward_flops(cfg) * bs  # forward, and the backward's two products
+    floor_ms = step_flops / (rate * 1e9) * 1e3
+    print(f"FLOP per training step: {step_flops / 1e9:.1f} GFLOP -> floor at the GEMM rate {floor_ms:.0f} ms")
+    print(f"{'':15} {'ms/step':>8} {'images/s':>9} {'of floor':>9}")
+    for name, (_, sec) in results.items():
+        print(f"{name:15} {sec * 1e3:8.1f} {bs / sec:9.0f} {floor_ms / (sec * 1e3):9.0%}")
+    (la, ta), (lb, tb) = results.values()
+    print(f"speed-up ours / original: {ta / tb:.2f}x")
+    print(f"largest loss difference over {len(la)} steps: {max(abs(a - b) for a, b in zip(la, lb)):.2e}")
+    print(f"peak resident memory of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
