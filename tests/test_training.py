@@ -122,3 +122,19 @@ def test_resume_refuses_other_settings(mnist_root, tmp_path, capsys):
     args = ["--data-root", str(mnist_root), "--out-dir", str(tmp_path), "--limit", "100", "--epochs", "2", "--resume"]
     assert main.main(args + ["--lr", "0.01"]) == 2
     assert "--lr" in capsys.readouterr().err
+
+
+def test_benchmark_runs_and_both_loops_agree(mnist_root, capsys):
+    import importlib.util
+
+    from conftest import ROOT
+
+    spec = importlib.util.spec_from_file_location("train_step", ROOT / "benchmarks" / "train_step.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert bench.forward_flops(PRESETS[1]) > 60e6  # about 70 MFLOP per image, as profiled
+    assert bench.main(["--data-root", str(mnist_root), "--steps", "2", "--warmup", "0", "--batch-size", "20"]) == 0
+    out = capsys.readouterr().out
+    assert "speed-up ours / original" in out
+    diff = float(out.split("largest loss difference over 2 steps: ")[1].split()[0])
+    assert diff < 1e-4
