@@ -271,10 +271,14 @@ def train(args) -> int:
 
     if recon is None:  # resumed into a run whose last epoch was already done: nothing new to write
         return 0
+    t0 = time.perf_counter()
+    train_eval = evaluate(model, train_x, args.eval_batch_size)  # once, at the end: the training set's own nats
+    print(f"training set negative ELBO {train_eval['negative_elbo']:.2f} nats ({time.perf_counter() - t0:.1f} s)")
     results = {
         # The original's three keys, same shapes and dtypes.
         "train_reconstruction_images": recon.reshape(n, cfg.image_size, cfg.image_size).cpu().numpy(),
         **history,
+        "train_negative_elbo": train_eval["negative_elbo"],
         "config": {"train": settings, "model": cfg.to_dict()},
         "seed": args.seed,
     }

@@ -130,3 +130,16 @@ def test_importing_model_has_no_side_effects(tmp_path):
                          env={"PYTHONPATH": str(__import__("conftest").ROOT), "PATH": "/usr/bin:/bin"})
     assert out.stdout.strip() == "ok", out.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_iwae_with_one_sample_averages_to_the_negative_elbo_and_tightens_with_k():
+    from model import iwae_nats
+
+    torch.manual_seed(0)
+    model = VAE(PRESETS[2]).eval()
+    x = torch.rand(8, 1, 28, 28).round()  # a binary batch
+    with torch.no_grad():
+        analytic = negative_elbo(*(lambda r, m, v: (r, x, m, v))(*model(x))).total.item()
+    one = torch.stack([iwae_nats(model, x, 1).mean() for _ in range(200)]).mean().item()
+    assert one == pytest.approx(analytic, rel=2e-3)
+    assert iwae_nats(model, x, 20).mean().item() < one

@@ -138,3 +138,18 @@ def test_benchmark_runs_and_both_loops_agree(mnist_root, capsys):
     assert "speed-up ours / original" in out
     diff = float(out.split("largest loss difference over 2 steps: ")[1].split()[0])
     assert diff < 1e-4
+
+
+def test_train_set_negative_elbo_is_stored(trained):
+    r = load_results(trained / "model.pk")
+    assert isinstance(r["train_negative_elbo"], float) and 0 < r["train_negative_elbo"] < 1000
+
+
+def test_evaluate_writes_the_iwae_bound(trained, mnist_root):
+    import evaluate
+
+    args = ["--checkpoint", str(trained / "checkpoint.pt"), "--data-root", str(mnist_root), "--limit", "40", "--k", "3"]
+    assert evaluate.main(args) == 0
+    result = json.loads((trained / "evaluation_k3.json").read_text())
+    assert result["test_images"] == 40 and result["iwae_k"] == 3 and result["epoch"] == 2
+    assert 0 < result["iwae_nats"] < result["negative_elbo"] + 5  # a bound at least about as tight
