@@ -23,6 +23,7 @@ LOSS_CURVE = "figure2_loss.png"
 KLD_CURVE = "figure3_kld.png"
 PRIOR_SAMPLES = "prior_samples.png"
 N_IMAGES = 100
+FIGURE_DPI = 100
 
 
 def _new_figure(show: bool, **kw):
@@ -35,10 +36,10 @@ def _new_figure(show: bool, **kw):
     return Figure(**kw)
 
 
-def montage(images: np.ndarray, pad: int = 2) -> np.ndarray:
-    """(n, h, w) images -> one (rows*(h+pad), cols*(w+pad)) array, a square-ish grid."""
+def montage(images: np.ndarray, pad: int = 2, columns: int | None = None) -> np.ndarray:
+    """(n, h, w) images -> one grid array, square-ish unless `columns` is given."""
     n, h, w = images.shape
-    cols = math.ceil(math.sqrt(n))
+    cols = columns or math.ceil(math.sqrt(n))
     rows = math.ceil(n / cols)
     grid = np.ones((rows * (h + pad) + pad, cols * (w + pad) + pad), dtype=np.float32)
     for k, img in enumerate(images):
@@ -47,17 +48,18 @@ def montage(images: np.ndarray, pad: int = 2) -> np.ndarray:
     return grid
 
 
-def save_image_grid(images: np.ndarray, path: Path, title: str, show: bool = False) -> None:
+def save_image_grid(images: np.ndarray, path: Path, title: str, show: bool = False, columns: int | None = None) -> None:
     """Save (n, 28, 28) images in [0, 1] (or uint8) as one grid."""
     images = np.asarray(images, dtype=np.float32)
     if images.max(initial=0) > 1:
         images = images / 255
-    fig = _new_figure(show, figsize=(6, 6.4))
+    grid = montage(images, columns=columns)
+    fig = _new_figure(show, figsize=(6, 6 * grid.shape[0] / grid.shape[1] + 0.4))
     ax = fig.add_subplot()
-    ax.imshow(montage(images), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    ax.imshow(grid, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
     ax.set_axis_off()
     ax.set_title(title, fontsize=10)
-    fig.savefig(path, dpi=100, bbox_inches="tight")
+    fig.savefig(path, dpi=FIGURE_DPI, bbox_inches="tight")
 
 
 def save_curve(values: dict[str, list], path: Path, title: str, ylabel: str, show: bool = False) -> None:
@@ -72,7 +74,7 @@ def save_curve(values: dict[str, list], path: Path, title: str, ylabel: str, sho
     ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend()
-    fig.savefig(path, dpi=100, bbox_inches="tight")
+    fig.savefig(path, dpi=FIGURE_DPI, bbox_inches="tight")
 
 
 def prior_samples(checkpoint: Path, n: int, seed: int) -> np.ndarray:

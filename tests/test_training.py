@@ -153,3 +153,31 @@ def test_evaluate_writes_the_iwae_bound(trained, mnist_root):
     result = json.loads((trained / "evaluation_k3.json").read_text())
     assert result["test_images"] == 40 and result["iwae_k"] == 3 and result["epoch"] == 2
     assert 0 < result["iwae_nats"] < result["negative_elbo"] + 5  # a bound at least about as tight
+
+
+def test_report_builds_from_tiny_runs(trained, mnist_root, tmp_path):
+    import importlib.util
+
+    from conftest import ROOT
+
+    model2 = run_main(mnist_root, tmp_path / "model2", "--limit", 200, "--epochs", 1, "--model", 2)
+    import evaluate
+
+    assert evaluate.main(["--checkpoint", str(model2 / "checkpoint.pt"), "--data-root", str(mnist_root),
+                          "--limit", "20", "--k", "2"]) == 0
+    spec = importlib.util.spec_from_file_location("build", ROOT / "report" / "build.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    out = tmp_path / "report"
+    assert build.main([str(trained), str(model2), "--out", str(out), "--data-root", str(mnist_root)]) == 0
+    text = (out / "README.md").read_text()
+    for heading in ("## Summary", "## Table 1", "## Table 2", "## Figures", "## Where and why we differ"):
+        assert heading in text, heading
+    assert "1,051,123" in text and "267,283" in text  # both models' parameter counts, from torchinfo's table
+    assert "| 49 | 0.1622 | 0.0211 |" in text  # the report's last Table 1 line beside ours
+    assert "k=2" in text  # Model 2's IWAE bound is reported
+    for png in ("figure1_mnist.png", "figure2_loss.png", "figure3_kld.png", "reconstructions_model1.png",
+                "reconstructions_model2.png", "prior_samples_model1.png", "prior_samples_model2.png",
+                "test_pairs_model1.png", "test_pairs_model2.png"):
+        assert (out / png).read_bytes()[:4] == b"\x89PNG", png
+        assert f"]({png})" in text, png

@@ -1,0 +1,222 @@
+"""Build the reproduction report from run folders written by main.py (and evaluate.py).
+
+    python report/build.py runs/model1 runs/model2 --data-root ../shared/data
+
+Writes report/README.md and its PNGs (or into --out). Every number in the report comes
+from the runs' model.pk, checkpoint.pt and evaluation_k*.json; the report's own values
+(Table 1) are copied below from ../shared/papers/001_*.txt.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from generator import FIGURE_DPI, _new_figure, prior_samples, save_image_grid  # noqa: E402
+from main import FIGURE1, Parser, to_input  # noqa: E402
+from model import VAE, VAEConfig, count_parameters  # noqa: E402
+from vaeio import CHECKPOINT, MODEL_PK, UserError, load_checkpoint, load_mnist, load_results, write_text  # noqa: E402
+
+# The report's Table 1: "Epoch:N/50" -> (Train_Loss, Train_Reg_Term), last batch of the epoch.
+REPORT_TABLE1 = {
+    1: (0.2699808180332184, 0.01405326183885336), 3: (0.23286059498786926, 0.01844196766614914),
+    5: (0.2101295441389084, 0.022014062851667404), 7: (0.19987408816814423, 0.02239052951335907),
+    9: (0.19428744912147522, 0.022439904510974884), 11: (0.18660761415958405, 0.022746892645955086),
+    13: (0.17839045822620392, 0.022831201553344727), 15: (0.17468763887882233, 0.022949425503611565),
+    17: (0.1827358901500702, 0.022359220311045647), 19: (0.17179976403713226, 0.02230830490589142),
+    21: (0.16798606514930725, 0.022184187546372414), 23: (0.16492648422718048, 0.021665574982762337),
+    25: (0.16751641035079956, 0.021801074966788292), 27: (0.16398532688617706, 0.021657707169651985),
+    29: (0.16510458290576935, 0.021368449553847313), 31: (0.16255581378936768, 0.021654251962900162),
+    33: (0.16123589873313904, 0.021236201748251915), 35: (0.16076241433620453, 0.021205490455031395),
+    37: (0.1578901708126068, 0.02118915319442749), 39: (0.16217315196990967, 0.02125754952430725),
+    41: (0.16033892333507538, 0.021140186116099358), 43: (0.15823622047901154, 0.021100422367453575),
+    45: (0.16266587376594543, 0.02103406935930252), 47: (0.16424018144607544, 0.021063359454274178),
+    49: (0.1622491180896759, 0.021074645221233368),
+}
+
+
+class Run:
+    def __init__(self, folder: Path):
+        self.dir = folder
+        self.results = load_results(folder / MODEL_PK)
+        self.state = load_checkpoint(folder / CHECKPOINT)
+        self.cfg = VAEConfig.from_dict(self.state["config"])
+        self.train = self.state["train_config"]
+        self.name = f"Model {self.train['model']}"
+        self.epochs = len(self.results["train_loss_history"])
+        evals = sorted(folder.glob("evaluation_k*.json"), key=lambda p: int(p.stem.split("_k")[1]))
+        self.iwae = json.loads(evals[-1].read_text()) if evals else None
+
+    def model(self) -> VAE:
+        model = VAE(self.cfg)
+        model.load_state_dict(self.state["model"])
+        return model.eval()
+
+
+def fmt(v, digits=4):
+    return "–" if v is None else f"{v:.{digits}f}"
+
+
+def table1(runs: list[Run]) -> str:
+    head = "| epoch | report loss | report KLD | " + " | ".join(
+        f"{r.name} loss | {r.name} KLD | {r.name} mean loss | {r.name} test −ELBO" for r in runs) + " |"
+    lines = [head, "|" + " --- |" * (3 + 4 * len(runs))]
+    epochs = sorted(set(REPORT_TABLE1) | {max(r.epochs for r in runs)})
+    for e in epochs:
+        rep = REPORT_TABLE1.get(e, (None, None))
+        cells = [str(e), fmt(rep[0]), fmt(rep[1])]
+        for r in runs:
+            h = r.results
+            ok = e <= r.epochs
+            cells += [fmt(h["train_loss_history"][e - 1] if ok else None),
+                      fmt(h["train_regularization_terms"][e - 1] if ok else None),
+                      fmt(h["train_loss_epoch_mean"][e - 1] if ok else None),
+                      fmt(h["test_negative_elbo"][e - 1] if ok else None, 2)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def table2(runs: list[Run]) -> str:
+    import torchinfo
+
+    out = []
+    for r in runs:
+        model = VAE(r.cfg, fast=False)
+        paths = {id(m): name for name, m in model.named_modules()}
+        summary = torchinfo.summary(model, input_size=(1, 1, 28, 28), depth=3, verbose=0,
+                                    col_names=("output_size", "num_params"), device="cpu")
+        rows = [f"**{r.name}** ({count_parameters(VAE(r.cfg)):,} parameters)", "",
+                "| layer | output (C×H×W) | parameters |", "| --- | --- | --- |"]
+        for layer in summary.summary_list[1:]:
+            if layer.class_name == "Sequential":
+                continue
+            shape = "×".join(map(str, layer.output_size[1:]))
+            name = paths.get(id(layer.module), layer.var_name)
+            rows.append(f"| {layer.class_name} `{name}` | {shape} | {layer.num_params:,} |")
+            if name == "fc_logvar":
+                rows.append(f"| z = mu + eps·std, reshaped | {r.cfg.latent_channels}×{r.cfg.image_size}×1 | 0 |")
+        out.append("\n".join(rows))
+    return "\n\n".join(out)
+
+
+def curves(runs, key, report_index, path, title, ylabel):
+    fig = _new_figure(False, figsize=(7, 4))
+    ax = fig.add_subplot()
+    epochs = sorted(REPORT_TABLE1)
+    ax.plot(epochs, [REPORT_TABLE1[e][report_index] for e in epochs], "k.--", label="report (Table 1)")
+    for r in runs:
+        ys = r.results[key]
+        ax.plot(range(1, len(ys) + 1), ys, label=f"ours, {r.name} (last batch)")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.savefig(path, dpi=FIGURE_DPI, bbox_inches="tight")
+
+
+def test_pairs(run: Run, data_root: Path, path: Path, n: int = 10):
+    """Top row: test digits; bottom row: their reconstructions (eval mode)."""
+    x = to_input(load_mnist(data_root, train=False)[:n], "cpu")
+    torch.manual_seed(0)
+    with torch.no_grad():
+        recon = run.model()(x)[0]
+    save_image_grid(np.concatenate([x.squeeze(1).numpy(), recon.squeeze(1).numpy()]), path,
+                    f"{run.name}: first {n} test digits (top) and their reconstructions (bottom)", columns=n)
+
+
+def build(runs: list[Run], out: Path, data_root: Path) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    figs = {}
+    if (runs[0].dir / FIGURE1).is_file():
+        shutil.copyfile(runs[0].dir / FIGURE1, out / "figure1_mnist.png")
+        figs["fig1"] = "figure1_mnist.png"
+    curves(runs, "train_loss_history", 0, out / "figure2_loss.png", "Loss (BCE + KLD) per epoch", "loss")
+    curves(runs, "train_regularization_terms", 1, out / "figure3_kld.png", "Regularization term (KLD) per epoch", "KLD")
+    for i, r in enumerate(runs):
+        tag = r.name.lower().replace(" ", "")
+        recon = np.asarray(r.results["train_reconstruction_images"])
+        pick = torch.randperm(len(recon), generator=torch.Generator().manual_seed(0))[:100].numpy()
+        save_image_grid(recon[pick], out / f"reconstructions_{tag}.png",
+                        f"{r.name}: 100 random stored reconstructions, epoch {r.epochs} (Figure {4 + i} of the report)")
+        save_image_grid(prior_samples(r.dir / CHECKPOINT, 100, seed=0), out / f"prior_samples_{tag}.png",
+                        f"{r.name}: 100 samples decoded from z ~ N(0, I)")
+        test_pairs(r, data_root, out / f"test_pairs_{tag}.png")
+
+    rows = ["| | " + " | ".join(r.name for r in runs) + " |", "|" + " --- |" * (1 + len(runs))]
+
+    def row(label, values):
+        rows.append(f"| {label} | " + " | ".join(values) + " |")
+
+    row("parameters", [f"{count_parameters(VAE(r.cfg)):,}" for r in runs])
+    row("epochs trained", [str(r.epochs) for r in runs])
+    row(f"last-batch loss / KLD, epoch {runs[0].epochs} (report, epoch 49 line: 0.1622 / 0.0211)",
+        [f"{r.results['train_loss_history'][-1]:.4f} / {r.results['train_regularization_terms'][-1]:.4f}" for r in runs])
+    row("test negative ELBO, nats per image (last epoch)", [f"{r.results['test_negative_elbo'][-1]:.2f}" for r in runs])
+    row("training-set negative ELBO, nats per image", [fmt(r.results.get("train_negative_elbo"), 2) for r in runs])
+    row("IWAE bound on the test set, nats per image", [
+        f"{r.iwae['iwae_nats']:.2f} (k={r.iwae['iwae_k']}, {r.iwae['test_images']} images, {r.iwae['iwae_seconds']:.0f} s)"
+        if r.iwae else "not run" for r in runs])
+    row("seconds per epoch (training pass, mean)", [f"{np.mean(r.results['epoch_seconds']):.1f}" for r in runs])
+    row("total training time", [f"{sum(r.results['epoch_seconds']) / 60:.1f} min" for r in runs])
+
+    md = [
+        "# Reproduction report: LSTM-encoder VAE for MNIST", "",
+        "Built by `python report/build.py " + " ".join(str(r.dir) for r in runs) + "` from those runs "
+        "(`main.py` with " + ", ".join(f"{r.name}: `{json.dumps(r.train)}`" for r in runs) + "). "
+        "Every number below comes from them; the report's numbers are copied from its Table 1.", "",
+        "## Summary", "", *rows, "",
+        "## Table 1: loss and KLD per epoch", "",
+        "Last-batch values, as the report logs them, at the epochs it lists; our epoch means and "
+        "test negative ELBO (nats per image) beside them.", "", table1(runs), "",
+        "## Table 2: the models layer by layer (torchinfo)", "", table2(runs), "",
+        "## Figures", "",
+    ]
+    if "fig1" in figs:
+        md += ["Figure 1: 100 random training digits.", "", "![Figure 1](figure1_mnist.png)", ""]
+    md += ["Figures 2 and 3: loss and KLD per epoch, ours and the report's.", "",
+           "![Figure 2](figure2_loss.png)", "", "![Figure 3](figure3_kld.png)", ""]
+    for i, r in enumerate(runs):
+        tag = r.name.lower().replace(" ", "")
+        md += [f"Figure {4 + i} ({r.name}): 100 random stored reconstructions of training images "
+               "(what the report calls generated images).", "", f"![{r.name} reconstructions](reconstructions_{tag}.png)", "",
+               f"Beyond the report ({r.name}): true samples from the prior, and test digits beside their reconstructions.",
+               "", f"![{r.name} prior samples](prior_samples_{tag}.png)", "", f"![{r.name} test pairs](test_pairs_{tag}.png)", ""]
+    md += ["## Where and why we differ from the report", "",
+           "- The report's Figures 4 and 5 are reconstructions of training images, not new digits; "
+           "our prior samples show what the model generates from N(0, I).",
+           "- Table 1 lists lines `Epoch:1/50` to `Epoch:49/50` and calls the last one the value after 50 "
+           "epochs, so its labels may be 0-based; we place them at the epoch number they print.",
+           "- Grey-level BCE is not a proper likelihood: our nats compare with pytorch/examples' VAE "
+           "\"test set loss\" (about 105.6 after its 10 epochs), not with binarized-MNIST results in the literature.",
+           "- One seed per model; the report gives none, so run-to-run spread is part of any difference.", ""]
+    path = out / "README.md"
+    write_text(path, "\n".join(md))
+    return path
+
+
+def main(argv=None) -> int:
+    p = Parser(prog="build.py", description="Build report/README.md and its figures from run folders.")
+    p.add_argument("runs", type=Path, nargs="+", help="folders written by main.py (Model 1 first)")
+    p.add_argument("--out", type=Path, default=ROOT / "report", help="default: report/")
+    p.add_argument("--data-root", type=Path, default=Path("./data"), help="MNIST, for the test-digit figures")
+    args = p.parse_args(argv)
+    try:
+        path = build([Run(d) for d in args.runs], args.out, args.data_root)
+    except UserError as e:
+        print(f"build.py: error: {e}", file=sys.stderr)
+        return 2
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
