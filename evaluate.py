@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from main import Parser, evaluate, pick_device, positive_int, to_input
 from model import VAE, VAEConfig, iwae_nats
-from vaeio import UserError, load_checkpoint, load_mnist, write_text
+from vaeio import UserError, cli, load_checkpoint, load_mnist, write_text
 
 
 def build_parser():
@@ -63,13 +63,10 @@ def run(args) -> dict:
     }
 
 
+@cli("evaluate.py")
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        result = run(args)
-    except UserError as e:
-        print(f"evaluate.py: error: {e}", file=sys.stderr)
-        return 2
+    result = run(args)
     out = args.checkpoint.parent / f"evaluation_k{args.k}.json"
     write_text(out, json.dumps(result, indent=2) + "\n")
     print(f"epoch {result['epoch']}, {result['test_images']} test images: negative ELBO {result['negative_elbo']:.2f} "

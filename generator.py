@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from vaeio import CHECKPOINT, MODEL_PK, UserError, load_checkpoint, load_results
+from vaeio import CHECKPOINT, MODEL_PK, UserError, cli, load_checkpoint, load_results
 
 RECONSTRUCTIONS = "reconstructions.png"  # the report's Figures 4 and 5
 LOSS_CURVE = "figure2_loss.png"
@@ -62,12 +62,14 @@ def save_image_grid(images: np.ndarray, path: Path, title: str, show: bool = Fal
     fig.savefig(path, dpi=FIGURE_DPI, bbox_inches="tight")
 
 
-def save_curve(values: dict[str, list], path: Path, title: str, ylabel: str, show: bool = False) -> None:
-    fig = _new_figure(show, figsize=(6, 4))
+def save_curve(series: list[tuple], path: Path, title: str, ylabel: str, show: bool = False) -> None:
+    """series: (label, epochs, values[, matplotlib format]) per line."""
+    fig = _new_figure(show, figsize=(7, 4))
     ax = fig.add_subplot()
-    for label, ys in values.items():
-        if ys:
-            ax.plot(range(1, len(ys) + 1), ys, marker="." if len(ys) < 60 else None, label=label)
+    for label, xs, ys, *style in series:
+        if len(ys):
+            marker = {} if style else {"marker": "." if len(ys) < 60 else None}
+            ax.plot(xs, ys, *style, label=label, **marker)
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_xlabel("epoch")
     ax.set_ylabel(ylabel)
@@ -116,14 +118,13 @@ def generate(args) -> list[Path]:
     save_image_grid(recon[pick], path, f"{len(pick)} random reconstructions of training images (last epoch)", args.show)
     written.append(path)
 
-    epoch_mean = {"train_loss_epoch_mean": "epoch mean", "train_kld_epoch_mean": "epoch mean"}
     for key, mean_key, path, title in (
         ("train_loss_history", "train_loss_epoch_mean", out / LOSS_CURVE, "Loss (BCE + KLD) during training"),
         ("train_regularization_terms", "train_kld_epoch_mean", out / KLD_CURVE, "Regularization term (KLD) during training"),
     ):
-        curves = {"last batch (as Table 1)": list(results.get(key, []))}
-        curves[epoch_mean[mean_key]] = list(results.get(mean_key, []))
-        save_curve(curves, path, title, "loss" if "loss" in key else "KLD", args.show)
+        series = [(label, range(1, len(ys) + 1), ys) for label, ys in (
+            ("last batch (as Table 1)", results.get(key, [])), ("epoch mean", results.get(mean_key, [])))]
+        save_curve(series, path, title, "loss" if "loss" in key else "KLD", args.show)
         written.append(path)
 
     ckpt = out / CHECKPOINT
@@ -135,13 +136,10 @@ def generate(args) -> list[Path]:
     return written
 
 
+@cli("generator.py")
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        written = generate(args)
-    except UserError as e:
-        print(f"generator.py: error: {e}", file=sys.stderr)
-        return 2
+    written = generate(args)
     print("wrote " + ", ".join(str(p) for p in written))
     if args.show:
         import matplotlib.pyplot as plt

@@ -25,6 +25,7 @@ from vaeio import (
     CONFIG_JSON,
     MODEL_PK,
     UserError,
+    cli,
     load_checkpoint,
     load_mnist,
     save_checkpoint,
@@ -288,13 +289,11 @@ def train(args) -> int:
     return 0
 
 
+@cli("main.py")
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return train(args)
-    except UserError as e:
-        print(f"main.py: error: {e}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print(f"\nmain.py: interrupted; finished epochs are in {args.out_dir / CHECKPOINT}: continue with --resume",
               file=sys.stderr)

@@ -8,8 +8,10 @@ model.pk through an unpickler that admits only numpy arrays and plain containers
 
 from __future__ import annotations
 
+import functools
 import os
 import pickle
+import sys
 import tempfile
 from pathlib import Path
 
@@ -30,6 +32,23 @@ MNIST_FILES = (
 
 class UserError(Exception):
     """A problem with the user's input, reported as one line without a traceback."""
+
+
+def cli(prog: str):
+    """Decorate a script's main(argv): a UserError becomes one line on stderr and exit status 2."""
+
+    def wrap(main):
+        @functools.wraps(main)
+        def run(argv=None) -> int:
+            try:
+                return main(argv)
+            except UserError as e:
+                print(f"{prog}: error: {e}", file=sys.stderr)
+                return 2
+
+        return run
+
+    return wrap
 
 
 # ---------------------------------------------------------------- writing

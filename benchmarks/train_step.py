@@ -12,7 +12,6 @@ same eps and dropout masks), so their losses must agree step for step.
 
 from __future__ import annotations
 
-import argparse
 import resource
 import sys
 import time
@@ -24,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from main import Parser, positive_int, to_input, train_epoch  # noqa: E402
 from model import PRESETS, VAE, VAEConfig, decoder_shapes, training_loss  # noqa: E402
-from vaeio import UserError, load_mnist  # noqa: E402
+from vaeio import cli, load_mnist  # noqa: E402
 
 
 def gemm_gflops(n: int = 2048, reps: int = 5) -> float:
@@ -84,6 +83,7 @@ def timed(fn, *args):
     return out, time.perf_counter() - t
 
 
+@cli("train_step.py")
 def main(argv=None) -> int:
     p = Parser(prog="train_step.py", description=__doc__.splitlines()[0])
     p.add_argument("--data-root", type=Path, default=Path("./data"))
@@ -93,11 +93,7 @@ def main(argv=None) -> int:
     p.add_argument("--batch-size", type=positive_int, default=100)
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
-    try:
-        images = load_mnist(args.data_root, train=True)
-    except UserError as e:
-        print(f"train_step.py: error: {e}", file=sys.stderr)
-        return 2
+    images = load_mnist(args.data_root, train=True)
     cfg, bs = PRESETS[args.model], args.batch_size
     n = (args.warmup + args.steps) * bs
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, Model {args.model}, batch {bs}")

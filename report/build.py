@@ -20,10 +20,10 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from generator import FIGURE_DPI, _new_figure, prior_samples, save_image_grid  # noqa: E402
+from generator import prior_samples, save_curve, save_image_grid  # noqa: E402
 from main import FIGURE1, Parser, to_input  # noqa: E402
 from model import VAE, VAEConfig, count_parameters  # noqa: E402
-from vaeio import CHECKPOINT, MODEL_PK, UserError, load_checkpoint, load_mnist, load_results, write_text  # noqa: E402
+from vaeio import CHECKPOINT, MODEL_PK, cli, load_checkpoint, load_mnist, load_results, write_text  # noqa: E402
 
 # The report's Table 1: "Epoch:N/50" -> (Train_Loss, Train_Reg_Term), last batch of the epoch.
 REPORT_TABLE1 = {
@@ -108,19 +108,10 @@ def table2(runs: list[Run]) -> str:
 
 
 def curves(runs, key, report_index, path, title, ylabel):
-    fig = _new_figure(False, figsize=(7, 4))
-    ax = fig.add_subplot()
     epochs = sorted(REPORT_TABLE1)
-    ax.plot(epochs, [REPORT_TABLE1[e][report_index] for e in epochs], "k.--", label="report (Table 1)")
-    for r in runs:
-        ys = r.results[key]
-        ax.plot(range(1, len(ys) + 1), ys, label=f"ours, {r.name} (last batch)")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel(ylabel)
-    ax.set_title(title, fontsize=10)
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.savefig(path, dpi=FIGURE_DPI, bbox_inches="tight")
+    series = [("report (Table 1)", epochs, [REPORT_TABLE1[e][report_index] for e in epochs], "k.--")]
+    series += [(f"ours, {r.name} (last batch)", range(1, r.epochs + 1), r.results[key]) for r in runs]
+    save_curve(series, path, title, ylabel)
 
 
 def test_pairs(run: Run, data_root: Path, path: Path, n: int = 10):
@@ -203,17 +194,14 @@ def build(runs: list[Run], out: Path, data_root: Path) -> Path:
     return path
 
 
+@cli("build.py")
 def main(argv=None) -> int:
     p = Parser(prog="build.py", description="Build report/README.md and its figures from run folders.")
     p.add_argument("runs", type=Path, nargs="+", help="folders written by main.py (Model 1 first)")
     p.add_argument("--out", type=Path, default=ROOT / "report", help="default: report/")
     p.add_argument("--data-root", type=Path, default=Path("./data"), help="MNIST, for the test-digit figures")
     args = p.parse_args(argv)
-    try:
-        path = build([Run(d) for d in args.runs], args.out, args.data_root)
-    except UserError as e:
-        print(f"build.py: error: {e}", file=sys.stderr)
-        return 2
+    path = build([Run(d) for d in args.runs], args.out, args.data_root)
     print(f"wrote {path}")
     return 0
 
