@@ -1,9 +1,12 @@
 """Held-out evaluation of any checkpoint: negative ELBO and the importance-weighted bound.
 
     python evaluate.py --checkpoint runs/model1/checkpoint.pt --data-root ../shared/data --k 10
+    python evaluate.py --checkpoint runs/mlp/checkpoint.pt --data-root ../shared/data --classifier runs/classifier.pt
 
 Prints nats per image on the MNIST test set and writes them as JSON beside the checkpoint
-(evaluation_k<K>.json). Grey-level BCE is not a proper likelihood: these nats compare with
+(evaluation_k<K>.json). With --classifier it also generates --per-class digits of each
+class from class-fitted latent Gaussians and reports the share classified as asked.
+Grey-level BCE is not a proper likelihood: these nats compare with
 pytorch/examples' VAE "test set loss", not with binarized-MNIST results in the literature.
 """
 
@@ -18,7 +21,7 @@ import torch
 from tqdm import tqdm
 
 from main import Parser, evaluate, pick_device, positive_int, to_input
-from model import VAE, VAEConfig, iwae_nats
+from model import build_model, class_latent_gaussians, config_from_dict, iwae_nats, sample_classes
 from vaeio import UserError, cli, load_checkpoint, load_mnist, write_text
 
 
@@ -31,6 +34,8 @@ def build_parser():
     p.add_argument("--batch-size", type=positive_int, default=100)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto")
+    p.add_argument("--classifier", type=Path, default=None, help="classifier.pt: also measure per-class generation")
+    p.add_argument("--per-class", type=positive_int, default=100, help="digits generated per class; default 100")
     p.add_argument("--no-progress", action="store_true")
     return p
 
@@ -38,13 +43,17 @@ def build_parser():
 def run(args) -> dict:
     device = pick_device(args.device)
     state = load_checkpoint(args.checkpoint, map_location=device)
-    model = VAE(VAEConfig.from_dict(state["config"])).to(device)
-    model.load_state_dict(state["model"])
+    try:
+        cfg = config_from_dict(state["config"])
+        model = build_model(cfg).to(device)
+        model.load_state_dict(state["model"])
+    except (ValueError, TypeError, RuntimeError) as e:
+        raise UserError(f"{args.checkpoint} does not match the model ({str(e).splitlines()[0]})") from None
     model.eval()
     images = load_mnist(args.data_root, train=False)
     if args.limit is not None and args.limit > len(images):
         raise UserError(f"--limit {args.limit} is larger than the {len(images)} test images")
-    x = to_input(images[: args.limit], device)
+    x = to_input(images[: args.limit], device, cfg)
     torch.manual_seed(args.seed)
 
     t0 = time.perf_counter()
@@ -56,11 +65,23 @@ def run(args) -> dict:
     for start in tqdm(starts, disable=args.no_progress or not sys.stderr.isatty(), leave=False, unit="batch"):
         total += iwae_nats(model, x[start : start + args.batch_size], args.k).sum()
     iwae_s = time.perf_counter() - t0
-    return {
+    result = {
         "checkpoint": str(args.checkpoint), "epoch": state["epoch"], "test_images": len(x),
+        "image_size": cfg.image_size, "binarized": getattr(cfg, "binarize", False),
         "negative_elbo": elbo["negative_elbo"], "bce": elbo["bce"], "kld": elbo["kld"], "elbo_seconds": elbo_s,
         "iwae_k": args.k, "iwae_nats": (total / len(x)).item(), "iwae_seconds": iwae_s, "seed": args.seed,
     }
+    if args.classifier is not None:
+        from classifier import load_classifier, predict
+
+        judge = load_classifier(args.classifier, device)
+        train_images, labels = load_mnist(args.data_root, train=True, with_labels=True)
+        means, stds = class_latent_gaussians(model, to_input(train_images, device, cfg), labels.to(device))
+        digits = sample_classes(model, means, stds, args.per_class, torch.Generator().manual_seed(args.seed))
+        asked = torch.arange(len(means), device=device).repeat_interleave(args.per_class)
+        result["per_class"] = args.per_class
+        result["class_accuracy"] = (predict(judge, digits) == asked).float().mean().item()
+    return result
 
 
 @cli("evaluate.py")
@@ -71,7 +92,9 @@ def main(argv=None) -> int:
     write_text(out, json.dumps(result, indent=2) + "\n")
     print(f"epoch {result['epoch']}, {result['test_images']} test images: negative ELBO {result['negative_elbo']:.2f} "
           f"nats ({result['elbo_seconds']:.1f} s), IWAE bound k={args.k} {result['iwae_nats']:.2f} nats "
-          f"({result['iwae_seconds']:.1f} s); wrote {out}")
+          f"({result['iwae_seconds']:.1f} s)" + (
+              f", {result['class_accuracy']:.1%} of {10 * args.per_class} per-class digits classified as asked"
+              if "class_accuracy" in result else "") + f"; wrote {out}")
     return 0
 
 

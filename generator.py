@@ -1,9 +1,11 @@
-"""Plot what main.py wrote: stored reconstructions, loss curves, and samples from the prior.
+"""Plot what main.py wrote, for any architecture: stored reconstructions, loss curves, samples.
 
     python generator.py                      # reads ./model.pk (and ./checkpoint.pt if there)
     python generator.py --out-dir runs/model2 --seed 1
+    python generator.py --out-dir runs/mlp --data-root ../shared/data --classifier runs/classifier.pt
 
-Writes PNG files beside model.pk; --show also opens them in a window.
+Writes PNG files beside model.pk; --show also opens them in a window. With --data-root it
+also draws 5 digits per asked class (and, with --classifier, checks them).
 """
 
 from __future__ import annotations
@@ -16,13 +18,18 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from vaeio import CHECKPOINT, MODEL_PK, UserError, cli, load_checkpoint, load_results
+from vaeio import CHECKPOINT, EPOCH1_CHECKPOINT, MODEL_PK, UserError, cli, load_checkpoint, load_results
 
 RECONSTRUCTIONS = "reconstructions.png"  # the report's Figures 4 and 5
 LOSS_CURVE = "figure2_loss.png"
 KLD_CURVE = "figure3_kld.png"
 PRIOR_SAMPLES = "prior_samples.png"
+ELBO_TERMS = "elbo_terms.png"  # 004's plot: both ELBO terms against weight updates
+RECON_LOGLIK = "recon_loglik_train_vs_test.png"  # 004's plot: reconstruction log-likelihood
+SAMPLES_EPOCH1_VS_LAST = "samples_epoch1_vs_last.png"  # 003's figure
+DIGITS_PER_CLASS = "digits_per_class.png"  # 002's "5 images per digit", really per class
 N_IMAGES = 100
+PER_CLASS = 5
 FIGURE_DPI = 100
 
 
@@ -62,8 +69,9 @@ def save_image_grid(images: np.ndarray, path: Path, title: str, show: bool = Fal
     fig.savefig(path, dpi=FIGURE_DPI, bbox_inches="tight")
 
 
-def save_curve(series: list[tuple], path: Path, title: str, ylabel: str, show: bool = False) -> None:
-    """series: (label, epochs, values[, matplotlib format]) per line."""
+def save_curve(series: list[tuple], path: Path, title: str, ylabel: str, show: bool = False,
+               xlabel: str = "epoch") -> None:
+    """series: (label, xs, values[, matplotlib format]) per line."""
     fig = _new_figure(show, figsize=(7, 4))
     ax = fig.add_subplot()
     for label, xs, ys, *style in series:
@@ -71,7 +79,7 @@ def save_curve(series: list[tuple], path: Path, title: str, ylabel: str, show: b
             marker = {} if style else {"marker": "." if len(ys) < 60 else None}
             ax.plot(xs, ys, *style, label=label, **marker)
     ax.xaxis.get_major_locator().set_params(integer=True)
-    ax.set_xlabel("epoch")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3)
@@ -79,19 +87,38 @@ def save_curve(series: list[tuple], path: Path, title: str, ylabel: str, show: b
     fig.savefig(path, dpi=FIGURE_DPI, bbox_inches="tight")
 
 
-def prior_samples(checkpoint: Path, n: int, seed: int) -> np.ndarray:
-    """Decode n draws of z ~ N(0, I) with the model rebuilt from the checkpoint alone."""
-    from model import VAE, VAEConfig
+def load_model(checkpoint: Path):
+    """The model rebuilt from the checkpoint alone (its config names the architecture), in eval mode."""
+    from model import build_model, config_from_dict
 
     state = load_checkpoint(checkpoint)
     try:
-        model = VAE(VAEConfig.from_dict(state["config"]))
+        model = build_model(config_from_dict(state["config"]))
         model.load_state_dict(state["model"])
     except (ValueError, TypeError, RuntimeError) as e:
         raise UserError(f"{checkpoint} does not match the model ({str(e).splitlines()[0]})") from None
-    model.eval()
-    images = model.sample(n, generator=torch.Generator().manual_seed(seed))
-    return images.squeeze(1).numpy()  # (n, 28, 28)
+    return model.eval()
+
+
+def prior_samples(checkpoint: Path, n: int, seed: int) -> np.ndarray:
+    """Decode n draws of z ~ N(0, I) with the model rebuilt from the checkpoint alone."""
+    images = load_model(checkpoint).sample(n, generator=torch.Generator().manual_seed(seed))
+    return images.squeeze(1).numpy()  # (n, s, s)
+
+
+def digits_per_class(checkpoint: Path, data_root: Path, per_class: int, seed: int, limit: int | None = None):
+    """per_class digits of each class 0-9, decoded from a Gaussian fitted to that class's encoded
+    training means (model.class_latent_gaussians). Returns (images (10*per_class, s, s), asked labels)."""
+    from model import class_latent_gaussians, prepare_images, sample_classes
+    from vaeio import load_mnist
+
+    model = load_model(checkpoint)
+    images, labels = load_mnist(data_root, train=True, with_labels=True)
+    x = prepare_images(images[:limit], model.cfg)
+    means, stds = class_latent_gaussians(model, x, labels[:limit])
+    out = sample_classes(model, means, stds, per_class, torch.Generator().manual_seed(seed))
+    asked = torch.arange(len(means)).repeat_interleave(per_class)
+    return out.squeeze(1).numpy(), asked
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -100,6 +127,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = Parser(prog="generator.py", description="Plot 100 stored reconstructions, the loss curves and prior samples.")
     p.add_argument("--out-dir", type=Path, default=Path("."), help="folder with model.pk (and checkpoint.pt); default .")
     p.add_argument("--seed", type=int, default=0, help="which 100 reconstructions, and the prior draws; default 0")
+    p.add_argument("--data-root", type=Path, default=None,
+                   help="MNIST folder: also draw 5 digits per class from class-fitted latent Gaussians")
+    p.add_argument("--classifier", type=Path, default=None,
+                   help="classifier.pt from classifier.py: report the share of those digits of the asked class")
     p.add_argument("--show", action="store_true", help="also open the figures in a window")
     return p
 
@@ -109,7 +140,9 @@ def generate(args) -> list[Path]:
     results = load_results(out / MODEL_PK)
     recon = np.asarray(results["train_reconstruction_images"])
     if recon.ndim != 3 or recon.shape[0] == 0:
-        raise UserError(f"{out / MODEL_PK}: train_reconstruction_images has shape {recon.shape}, expected (N, 28, 28)")
+        raise UserError(f"{out / MODEL_PK}: train_reconstruction_images has shape {recon.shape}, expected (N, H, W)")
+    if args.classifier is not None and args.data_root is None:
+        raise UserError("--classifier judges the per-class digits, which need --data-root")
     written = []
 
     # As the original: 100 of the stored last-epoch reconstructions, chosen at random.
@@ -127,12 +160,51 @@ def generate(args) -> list[Path]:
         save_curve(series, path, title, "loss" if "loss" in key else "KLD", args.show)
         written.append(path)
 
+    steps_bce, steps_kld = results.get("step_bce", []), results.get("step_kld", [])
+    if steps_bce:  # runs of the first release did not record steps
+        bce, kld = np.concatenate(steps_bce), np.concatenate(steps_kld)
+        updates = np.arange(1, len(bce) + 1)
+        path = out / ELBO_TERMS
+        save_curve([("reconstruction: -E[log p(x|z)] (BCE)", updates, bce, "b-"), ("KL(q(z|x) || p(z))", updates, kld, "g-")],
+                   path, "The two ELBO terms per training batch, nats per image", "nats per image", args.show,
+                   xlabel="weight updates")
+        written.append(path)
+    train_bce, test_bce = results.get("train_bce_epoch_mean", []), results.get("test_bce", [])
+    if train_bce:
+        path = out / RECON_LOGLIK
+        save_curve([("training set (mean over the epoch's batches)", range(1, len(train_bce) + 1), -np.asarray(train_bce)),
+                    ("test set (end of epoch, eval mode)", range(1, len(test_bce) + 1), -np.asarray(test_bce))],
+                   path, "Reconstruction log-likelihood E[log p(x|z)], training vs test", "nats per image", args.show)
+        written.append(path)
+
     ckpt = out / CHECKPOINT
     if ckpt.exists():
         path = out / PRIOR_SAMPLES
         save_image_grid(prior_samples(ckpt, N_IMAGES, args.seed), path,
                         f"{N_IMAGES} samples decoded from z ~ N(0, I) (not reconstructions)", args.show)
         written.append(path)
+        first = out / EPOCH1_CHECKPOINT
+        if first.exists():
+            n = 50  # the same z through both: 5 rows each
+            last_epoch = load_checkpoint(ckpt)["epoch"]
+            both = np.concatenate([prior_samples(first, n, args.seed), prior_samples(ckpt, n, args.seed)])
+            path = out / SAMPLES_EPOCH1_VS_LAST
+            save_image_grid(both, path, f"The same z ~ N(0, I) after epoch 1 (top) and epoch {last_epoch} (bottom)",
+                            args.show, columns=10)
+            written.append(path)
+        if args.data_root is not None:
+            images, asked = digits_per_class(ckpt, args.data_root, PER_CLASS, args.seed)
+            title = f"{PER_CLASS} generated digits per class (rows 0-9), from class-fitted latent Gaussians"
+            if args.classifier is not None:
+                from classifier import load_classifier, predict
+
+                judged = predict(load_classifier(args.classifier), torch.from_numpy(images).unsqueeze(1))
+                share = (judged == asked).float().mean().item()
+                print(f"{share:.0%} of the {len(asked)} digits are classified as the asked class")
+                title += f"; {share:.0%} classified as asked"
+            path = out / DIGITS_PER_CLASS
+            save_image_grid(images, path, title, args.show, columns=PER_CLASS)
+            written.append(path)
     return written
 
 

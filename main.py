@@ -1,10 +1,12 @@
-"""Train the report's VAE on MNIST and write model.pk, checkpoint.pt and Figure 1.
+"""Train the report's VAE (or a peer, --arch) on MNIST and write model.pk, checkpoint.pt and Figure 1.
 
     python main.py --data-root ../shared/data            # the report's Model 1, 50 epochs
     python main.py --model 2 --out-dir runs/model2       # Table 2's Model 2
     python main.py --out-dir runs/model2 --resume        # continue an interrupted run
+    python main.py --arch mlp --out-dir runs/mlp         # 003's VAE with 003's settings
 
-Every default is the report's value. See README.md for the outputs.
+Every default is the report's value, or with --arch the chosen document's (TRAIN_PRESETS).
+See README.md for the outputs.
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from model import PRESETS, VAE, negative_elbo, training_loss
+from model import ARCH_PRESETS, LossParts, PRESETS, build_model, negative_elbo, per_image_nats, prepare_images, training_loss
 from vaeio import (
     CHECKPOINT,
     CONFIG_JSON,
+    EPOCH1_CHECKPOINT,
     MODEL_PK,
     UserError,
     cli,
@@ -35,7 +38,19 @@ from vaeio import (
 
 FIGURE1 = "figure1_mnist.png"
 # Settings a resumed run must share with its checkpoint; --epochs and --device may change.
-RESUME_MUST_MATCH = ("batch_size", "lr", "model", "seed", "shuffle", "limit")
+RESUME_MUST_MATCH = ("arch", "batch_size", "lr", "betas", "model", "seed", "shuffle", "limit", "patience")
+
+# Each source's training settings; flags left unset take these. patience: early stopping
+# on the test negative ELBO (002 stops after 10 epochs without improvement).
+TRAIN_PRESETS = {
+    "lstm": dict(epochs=50, batch_size=100, lr=1e-3, betas=(0.9, 0.999), shuffle=False, patience=None),  # 001
+    "conv": dict(epochs=1250, batch_size=128, lr=1e-4, betas=(0.9, 0.99), shuffle=True, patience=10),  # 002
+    "mlp": dict(epochs=30, batch_size=128, lr=1e-3, betas=(0.9, 0.999), shuffle=True, patience=None),  # 003
+    # 004 trained 19 epochs on 1000 images per class with a plateau schedule; we keep its
+    # batch and rate on the full training set, without the schedule.
+    "mlp14": dict(epochs=19, batch_size=32, lr=2e-3, betas=(0.9, 0.999), shuffle=True, patience=None),
+    "examples": dict(epochs=10, batch_size=128, lr=1e-3, betas=(0.9, 0.999), shuffle=True, patience=None),
+}
 
 
 # Per-epoch history, in checkpoint.pt and model.pk. The first two are the original's keys.
@@ -49,6 +64,9 @@ HISTORY_KEYS = (
     "test_kld",  # nats per image
     "epoch_seconds",  # training pass only
     "eval_seconds",
+    "train_bce_epoch_mean",  # nats per image, measured during the training pass
+    "step_bce",  # one list per epoch: every step's BCE in nats per image (the ELBO's first term)
+    "step_kld",  # one list per epoch: every step's KL in nats per image
 )
 
 
@@ -77,19 +95,28 @@ positive_float = _bounded(float, 1e-300, "a positive number")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = Parser(prog="main.py", description="Train the LSTM-encoder / transpose-conv-decoder VAE of the report on MNIST.")
+    p = Parser(prog="main.py", description="Train the LSTM-encoder / transpose-conv-decoder VAE of the report "
+               "(or, with --arch, a peer VAE) on MNIST.")
     p.add_argument("--data-root", type=Path, default=Path("./data"),
                    help="folder holding MNIST/raw/ (torchvision downloads it there when online); default ./data")
     p.add_argument("--out-dir", type=Path, default=Path("."), help="where model.pk, checkpoint.pt and figures go; default .")
-    p.add_argument("--epochs", type=positive_int, default=50, help="default 50 (the report's)")
-    p.add_argument("--batch-size", type=positive_int, default=100, help="default 100 (the report's)")
-    p.add_argument("--lr", type=positive_float, default=1e-3, help="Adam learning rate; default 0.001 (the report's)")
+    p.add_argument("--arch", choices=sorted(ARCH_PRESETS), default="lstm",
+                   help="lstm = the report's (default); conv, mlp, mlp14 = the peer documents'; "
+                   "examples = pytorch/examples' baseline. Unset flags take that source's values")
+    p.add_argument("--epochs", type=positive_int, default=None, help="default 50 (the report's)")
+    p.add_argument("--batch-size", type=positive_int, default=None, help="default 100 (the report's)")
+    p.add_argument("--lr", type=positive_float, default=None, help="Adam learning rate; default 0.001 (the report's)")
+    p.add_argument("--betas", type=positive_float, nargs=2, default=None, metavar=("B1", "B2"),
+                   help="Adam betas; default 0.9 0.999 (PyTorch's, which the report used)")
+    p.add_argument("--patience", type=positive_int, default=None,
+                   help="stop after this many epochs without a better test negative ELBO (default: never; conv: 10)")
     p.add_argument("--model", type=int, choices=sorted(PRESETS), default=1,
-                   help="Table 2: 1 = 32x256 FC + dropout (default), 2 = 32x16 FC, no dropout")
+                   help="Table 2 (--arch lstm): 1 = 32x256 FC + dropout (default), 2 = 32x16 FC, no dropout")
     p.add_argument("--seed", type=int, default=0, help="seeds initialisation, noise, dropout, shuffling and Figure 1")
     p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto",
                    help="auto = cuda, else mps, else cpu")
-    p.add_argument("--shuffle", action="store_true", help="shuffle batches each epoch (the original did not)")
+    p.add_argument("--shuffle", action=argparse.BooleanOptionalAction, default=None,
+                   help="shuffle batches each epoch (default: no, as the report's original; the peers shuffle)")
     p.add_argument("--limit", type=positive_int, default=None,
                    help="use only the first N training images (and at most N test images), for quick runs")
     p.add_argument("--eval-batch-size", type=positive_int, default=100,
@@ -123,10 +150,12 @@ def set_rng_state(state: dict, shuffle_gen: torch.Generator, device: torch.devic
         torch.cuda.set_rng_state(state["cuda"], device)
 
 
-def train_epoch(model, opt, data, batch_size, order, recon_out, progress):
-    """One pass over `data` in `order`. Returns (epoch-mean loss, epoch-mean KLD, last batch LossParts).
+def train_epoch(model, opt, data, batch_size, order, recon_out, progress, reduction="mean"):
+    """One pass over `data` in `order`, minimising training_loss(..., reduction).
 
-    Sums stay on the device: no per-batch host sync, except for the progress bar's
+    Returns (epoch-mean loss, epoch-mean KLD, last batch LossParts, steps): the means in
+    the objective's units, steps (n_batches, 2) every step's BCE and KL in nats per image.
+    Everything stays on the device: no per-batch host sync, except for the progress bar's
     occasional refresh.
     """
     model.train()
@@ -134,22 +163,27 @@ def train_epoch(model, opt, data, batch_size, order, recon_out, progress):
     n_batches = math.ceil(n / batch_size)
     loss_sum = torch.zeros((), device=data.device)
     kld_sum = torch.zeros((), device=data.device)
+    steps = torch.empty(n_batches, 2, device=data.device)
     bar = tqdm(range(n_batches), leave=False, disable=not progress, unit="batch", dynamic_ncols=True)
     for i in bar:
         idx = order[i * batch_size : (i + 1) * batch_size]
         x = data[idx]  # (B, 1, 28, 28)
         recon, mu, logvar = model(x)
-        parts = training_loss(recon, x, mu, logvar)
+        parts = training_loss(recon, x, mu, logvar, reduction)
         opt.zero_grad(set_to_none=True)
         parts.total.backward()
         opt.step()
-        loss_sum += parts.total.detach() * x.shape[0]
-        kld_sum += parts.kld.detach() * x.shape[0]
+        parts = LossParts(*(t.detach() for t in parts))
+        # Epoch means weigh each batch by its images, so a short last batch counts fairly.
+        weight = x.shape[0] if reduction == "mean" else 1
+        loss_sum += parts.total * weight
+        kld_sum += parts.kld * weight
+        steps[i] = torch.stack(per_image_nats(parts, reduction, x, mu))
         if recon_out is not None:
             recon_out[idx] = recon.detach()  # kept in data order
         if progress and (i % 50 == 0 or i == n_batches - 1):
             bar.set_postfix(loss=f"{parts.total.item():.4f}", kld=f"{parts.kld.item():.4f}")
-    return (loss_sum / n).item(), (kld_sum / n).item(), parts
+    return (loss_sum / n).item(), (kld_sum / n).item(), parts, steps.cpu()
 
 
 @torch.no_grad()
@@ -165,13 +199,39 @@ def evaluate(model, data, batch_size) -> dict:
     return {"negative_elbo": nelbo, "bce": bce, "kld": kld}
 
 
-def to_input(images, device) -> torch.Tensor:
-    """uint8 (N, 28, 28) -> float (N, 1, 28, 28) in [0, 1] on `device`, as the original's data / 255."""
-    return images.to(device).float().div_(255).unsqueeze(1)
+def to_input(images, device, cfg=PRESETS[1]) -> torch.Tensor:
+    """uint8 (N, 28, 28) -> the model's float input (N, 1, s, s) on `device`; for the report's
+    model the original's data / 255."""
+    return prepare_images(images.to(device), cfg)
+
+
+def resolve(args) -> argparse.Namespace:
+    """Fill the flags left unset from the chosen architecture's TRAIN_PRESETS."""
+    if args.arch != "lstm" and args.model != 1:
+        raise UserError("--model chooses between the report's two LSTM models; it needs --arch lstm")
+    for key, value in TRAIN_PRESETS[args.arch].items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    args.betas = tuple(args.betas)
+    if not all(b < 1 for b in args.betas):
+        raise UserError(f"--betas must each be below 1, got {' '.join(map(str, args.betas))}")
+    return args
+
+
+def batch_sizes(n: int, batch_size: int) -> list[int]:
+    return [min(batch_size, n - start) for start in range(0, n, batch_size)]
+
+
+def stop_early(test_nelbo: list, patience: int | None) -> bool:
+    """True when the last `patience` epochs brought no better test negative ELBO than before them."""
+    if patience is None or len(test_nelbo) <= patience:
+        return False
+    return min(test_nelbo[-patience:]) >= min(test_nelbo[:-patience])
 
 
 def check_resumable(state: dict, settings: dict, epochs: int) -> None:
-    saved = state.get("train_config", {})
+    # Checkpoints of the first release trained the LSTM with these and did not record them.
+    saved = {"arch": "lstm", "betas": [0.9, 0.999], "patience": None, **state.get("train_config", {})}
     for key in RESUME_MUST_MATCH:
         if saved.get(key) != settings[key]:
             flag = "--" + key.replace("_", "-")
@@ -193,7 +253,8 @@ def train(args) -> int:
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
     settings = {
-        "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "model": args.model,
+        "arch": args.arch, "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
+        "betas": list(args.betas), "patience": args.patience, "model": args.model,
         "seed": args.seed, "shuffle": args.shuffle, "limit": args.limit,
         "eval_batch_size": args.eval_batch_size, "data_root": str(args.data_root), "device": str(device),
     }
@@ -215,13 +276,13 @@ def train(args) -> int:
     n = len(train_images) if args.limit is None else args.limit
     if n > len(train_images):
         raise UserError(f"--limit {n} is larger than the {len(train_images)} training images")
-    train_x = to_input(train_images[:n], device)  # (N, 1, 28, 28): the whole set lives on the device
-    test_x = to_input(test_images[: min(n, len(test_images))], device)
+    cfg = PRESETS[args.model] if args.arch == "lstm" else ARCH_PRESETS[args.arch]
+    train_x = to_input(train_images[:n], device, cfg)  # (N, 1, s, s): the whole set lives on the device
+    test_x = to_input(test_images[: min(n, len(test_images))], device, cfg)
 
-    cfg = PRESETS[args.model]
     torch.manual_seed(args.seed)  # seeds CPU and CUDA: initialisation, eps, dropout masks
-    model = VAE(cfg).to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+    model = build_model(cfg).to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=args.lr, betas=args.betas)
     shuffle_gen = torch.Generator().manual_seed(args.seed)
     history = {key: [] for key in HISTORY_KEYS}
     start = 0
@@ -229,6 +290,8 @@ def train(args) -> int:
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         history = state["history"]
+        for key in HISTORY_KEYS:  # a first-release checkpoint lacks the newer keys
+            history.setdefault(key, [])
         set_rng_state(state["rng"], shuffle_gen, device)
         start = state["epoch"]
         print(f"resuming {ckpt_path} after epoch {start}")
@@ -236,17 +299,23 @@ def train(args) -> int:
         from generator import save_image_grid  # matplotlib only where a figure is drawn
 
         pick = torch.randperm(len(train_images), generator=torch.Generator().manual_seed(args.seed))[:100]
-        save_image_grid(train_images[pick].numpy(), out / FIGURE1, "100 random MNIST training images (Figure 1)")
+        save_image_grid(to_input(train_images[pick], "cpu", cfg).squeeze(1).numpy(), out / FIGURE1,
+                        "100 random MNIST training images (Figure 1)")
     write_text(out / CONFIG_JSON, json.dumps({"train": settings, "model": cfg.to_dict()}, indent=2) + "\n")
 
     progress = not args.no_progress and sys.stderr.isatty()
     recon = None
+    if stop_early(history["test_negative_elbo"], args.patience):
+        print(f"{ckpt_path} had already stopped early after epoch {start}")
+        return 0
     for epoch in range(start, args.epochs):
         last = epoch == args.epochs - 1
         order = torch.randperm(n, generator=shuffle_gen).to(device) if args.shuffle else torch.arange(n, device=device)
-        recon = torch.empty_like(train_x) if last else None
+        # Reconstructions of the last epoch trained; with early stopping any epoch may be the last.
+        recon = torch.empty_like(train_x) if last or args.patience else None
         t0 = time.perf_counter()
-        mean_loss, mean_kld, parts = train_epoch(model, opt, train_x, args.batch_size, order, recon, progress)
+        mean_loss, mean_kld, parts, steps = train_epoch(
+            model, opt, train_x, args.batch_size, order, recon, progress, cfg.reduction)
         train_s = time.perf_counter() - t0
         t0 = time.perf_counter()
         test = evaluate(model, test_x, args.eval_batch_size)
@@ -255,6 +324,8 @@ def train(args) -> int:
         for key, value in zip(HISTORY_KEYS, (
             parts.total.item(), parts.kld.item(), mean_loss, mean_kld,
             test["negative_elbo"], test["bce"], test["kld"], train_s, eval_s,
+            (steps[:, 0] * steps.new_tensor(batch_sizes(n, args.batch_size))).sum().item() / n,
+            steps[:, 0].tolist(), steps[:, 1].tolist(),
         )):
             history[key].append(value)
         print(
@@ -264,11 +335,17 @@ def train(args) -> int:
             f"{train_s:.1f} s + eval {eval_s:.1f} s",
             flush=True,
         )
-        save_checkpoint(ckpt_path, {
+        state = {
             "model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch + 1,
             "config": cfg.to_dict(), "train_config": settings, "history": history,
             "rng": rng_state(shuffle_gen, device),
-        })
+        }
+        save_checkpoint(ckpt_path, state)
+        if epoch == 0:
+            save_checkpoint(out / EPOCH1_CHECKPOINT, {k: state[k] for k in ("model", "epoch", "config")})
+        if not last and stop_early(history["test_negative_elbo"], args.patience):
+            print(f"no better test negative ELBO in {args.patience} epochs: stopping early after epoch {epoch + 1}")
+            break
 
     if recon is None:  # resumed into a run whose last epoch was already done: nothing new to write
         return 0
@@ -293,7 +370,7 @@ def train(args) -> int:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return train(args)
+        return train(resolve(args))
     except KeyboardInterrupt:
         print(f"\nmain.py: interrupted; finished epochs are in {args.out_dir / CHECKPOINT}: continue with --resume",
               file=sys.stderr)

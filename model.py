@@ -1,7 +1,15 @@
-"""The report's VAE: an LSTM encoder over the 28 image rows, a transpose-convolution decoder.
+"""The report's VAE (an LSTM encoder over the 28 image rows, a transpose-convolution decoder)
+and, behind the same interface, the peer VAEs it is compared with.
 
-Sizes live in `VAEConfig`; every layer shape is derived from it. Importing this module
-does nothing but define things.
+Each architecture's sizes live in one frozen config dataclass; every layer shape derives
+from it, and `build_model(cfg)` makes the model. Importing this module does nothing but
+define things.
+
+    lstm      VAEConfig     the report's Model 1 / Model 2 (001)
+    conv      ConvVAEConfig convolutional VAE, latent 15 (002)
+    mlp       MLPVAEConfig  784-400-200-20 (003)
+    mlp14     MLPVAEConfig  14x14 binarized MNIST, 196-128-8 (004)
+    examples  MLPVAEConfig  pytorch/examples' 784-400-20 baseline
 
 Facts of the report's original code (they decide where the report's text is vague):
 - mu and v come from two separate Linear(32, C) layers applied at every LSTM timestep,
@@ -16,16 +24,44 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 
+class _Config:
+    """to_dict / from_dict shared by the configs; the dict carries the architecture's name."""
+
+    arch: ClassVar[str]
+
+    def to_dict(self) -> dict:
+        return {"arch": self.arch, **dataclasses.asdict(self)}
+
+    @classmethod
+    def from_dict(cls, d: dict):
+        d = dict(d)
+        arch = d.pop("arch", cls.arch)  # checkpoints of the first release hold no "arch": LSTM
+        if arch != cls.arch:
+            raise ValueError(f"config is for arch {arch!r}, not {cls.arch!r}")
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(d) - names
+        if unknown:
+            raise ValueError(f"unknown {cls.__name__} fields: {sorted(unknown)}")
+        return cls(**{k: _tuples(v) for k, v in d.items()})
+
+
+def _tuples(v):
+    # JSON and pickles may hand tuples back as lists
+    return tuple(_tuples(i) for i in v) if isinstance(v, (list, tuple)) else v
+
+
 @dataclass(frozen=True)
-class VAEConfig:
-    """Every size of the model. Defaults are the report's Model 1."""
+class VAEConfig(_Config):
+    """Every size of the report's model. Defaults are its Model 1."""
+
+    arch: ClassVar[str] = "lstm"
 
     image_size: int = 28  # rows = LSTM sequence length, columns = LSTM input size
     lstm_hidden: int = 32  # h1
@@ -36,18 +72,7 @@ class VAEConfig:
     stride: tuple[int, int] = (3, 1)  # (height, width), Table 2's s
     pool: tuple[int, int] = (3, 2)  # max-pool kernel = stride, Table 2's p
     dropout: float = 0.01  # Dropout2d after each block; 0 means no dropout layer
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "VAEConfig":
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(d) - names
-        if unknown:
-            raise ValueError(f"unknown VAEConfig fields: {sorted(unknown)}")
-        # tuples come back as lists from JSON
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+    reduction: str = "mean"  # training loss: means over pixels and latents (the original's)
 
 
 # Table 2's two models. Model 2: 32x16 fully connected layer and no dropout.
@@ -82,29 +107,51 @@ class LossParts(NamedTuple):
     kld: torch.Tensor
 
 
-def _loss(recon, x, mu, logvar, per_image: bool) -> LossParts:
-    # Grey levels in [0, 1] as BCE targets, as in the original.
-    bce = F.binary_cross_entropy(recon, x, reduction="sum" if per_image else "mean")
-    kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp())  # KL(q || N(0, I)) per latent element
-    kld = kl.sum() if per_image else kl.mean()
-    if per_image:
+REDUCTIONS = ("mean", "sum", "per_image")
+
+
+def vae_loss(recon, x, mu, logvar, reduction: str) -> LossParts:
+    """BCE + KL(q(z|x) || N(0, I)), reduced over the batch in one of three ways:
+
+    mean       BCE averaged over all pixels + KL averaged over all latent elements (001)
+    sum        both summed over the whole batch (002, 003, 004, pytorch/examples)
+    per_image  both summed per image, averaged over images: nats per image
+    """
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    # Grey levels in [0, 1] (or binarized pixels) as BCE targets, as every source does.
+    bce = F.binary_cross_entropy(recon, x, reduction="mean" if reduction == "mean" else "sum")
+    kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp())  # per latent element
+    kld = kl.mean() if reduction == "mean" else kl.sum()
+    if reduction == "per_image":
         n = x.shape[0]
         bce, kld = bce / n, kld / n
     return LossParts(bce + kld, bce, kld)
 
 
-def training_loss(recon, x, mu, logvar) -> LossParts:
-    """The report's objective: BCE mean over all B*784 pixels + KL mean over all B*28*C latents.
+def training_loss(recon, x, mu, logvar, reduction: str = "mean") -> LossParts:
+    """The training objective: the report's is reduction="mean" (BCE mean over all B*784
+    pixels + KL mean over all B*28*C latents); the peers sum over the batch.
 
     The 0.5 the report calls lambda is the KL formula's own factor, not an extra weight.
     """
-    return _loss(recon, x, mu, logvar, per_image=False)
+    return vae_loss(recon, x, mu, logvar, reduction)
 
 
 def negative_elbo(recon, x, mu, logvar) -> LossParts:
-    """Evaluation measure: nats per image, BCE summed over 784 pixels + KL summed over latents,
+    """Evaluation measure: nats per image, BCE summed over the pixels + KL summed over latents,
     averaged over the images in the batch (pytorch/examples' "test set loss")."""
-    return _loss(recon, x, mu, logvar, per_image=True)
+    return vae_loss(recon, x, mu, logvar, "per_image")
+
+
+def per_image_nats(parts: LossParts, reduction: str, x: torch.Tensor, mu: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(BCE, KL) of a training loss as nats per image, whatever its reduction (no extra pass)."""
+    n = x.shape[0]
+    if reduction == "mean":
+        return parts.bce * x[0].numel(), parts.kld * mu[0].numel()
+    if reduction == "sum":
+        return parts.bce / n, parts.kld / n
+    return parts.bce, parts.kld
 
 
 @torch.no_grad()
@@ -191,12 +238,40 @@ class GemmConvTranspose2d(nn.ConvTranspose2d):
         return out.view(b, -1, wo, cout).permute(0, 3, 1, 2)  # (B, Cout, Ho, Wo), channels-last
 
 
-class VAE(nn.Module):
+class VAEBase(nn.Module):
+    """What every architecture shares: encode(x) -> (mu, logvar), decode(z) -> pixel
+    probabilities, and z = mu + eps * std in between. `latent_shape` is z's shape per image."""
+
+    cfg: _Config
+    latent_shape: tuple[int, ...]
+
+    @staticmethod
+    def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+        std = torch.exp(0.5 * logvar)
+        return mu + torch.randn_like(std) * std
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        mu, logvar = self.encode(x)
+        z = self.reparameterize(mu, logvar)
+        return self.decode(z), mu, logvar
+
+    @torch.no_grad()
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Decode n draws of z ~ N(0, I): true samples from the prior, (n, 1, H, W)."""
+        device = next(self.parameters()).device
+        z = torch.randn(n, *self.latent_shape, generator=generator, device=device)
+        return self.decode(z)
+
+
+class VAE(VAEBase):
+    """The report's model: LSTM over the rows -> per-row mu, logvar (28, C) -> transpose convs."""
+
     def __init__(self, cfg: VAEConfig = VAEConfig(), fast: bool = True):
         """fast=True computes the transpose convolutions with GemmConvTranspose2d; fast=False
         with the plain torch module. Same parameters, same state_dict, same math."""
         super().__init__()
         self.cfg = cfg
+        self.latent_shape = (cfg.image_size, cfg.latent_channels)
         self.lstm = nn.LSTM(cfg.image_size, cfg.lstm_hidden, cfg.lstm_layers, batch_first=True)
         self.fc_mu = nn.Linear(cfg.lstm_hidden, cfg.latent_channels)
         self.fc_logvar = nn.Linear(cfg.lstm_hidden, cfg.latent_channels)
@@ -225,11 +300,6 @@ class VAE(nn.Module):
         h = F.relu(h)
         return self.fc_mu(h), self.fc_logvar(h)  # (B, 28, C) each
 
-    @staticmethod
-    def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-        std = torch.exp(0.5 * logvar)
-        return mu + torch.randn_like(std) * std  # (B, 28, C)
-
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         b = z.shape[0]
         # Plain reshape, not a transpose, as the original: (B, 28, C) -> (B, C, 28, 1).
@@ -237,18 +307,166 @@ class VAE(nn.Module):
         h = self.decoder(h)  # (B, 1, 28, 3)
         return torch.sigmoid(self.fc_out(h))  # (B, 1, 28, 28)
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        mu, logvar = self.encode(x)
-        z = self.reparameterize(mu, logvar)
-        return self.decode(z), mu, logvar
-
-    @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Decode n draws of z ~ N(0, I) of shape (28, C): true samples from the prior."""
-        device = next(self.parameters()).device
-        z = torch.randn(n, self.cfg.image_size, self.cfg.latent_channels, generator=generator, device=device)
-        return self.decode(z)  # (n, 1, 28, 28)
-
-
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
+
+
+# ---- The peers (issue 5): each source document's VAE, behind the same interface. ----
+
+
+@dataclass(frozen=True)
+class ConvVAEConfig(_Config):
+    """002's convolutional VAE. Its printed summary gives 1,234,143 parameters."""
+
+    arch: ClassVar[str] = "conv"
+    image_size: int = 28
+    encoder_channels: tuple[int, ...] = (32, 64, 128, 256)  # Conv2d k4 s2 p1 each: 28 -> 14 -> 7 -> 3 -> 1
+    encoder_kernel: int = 4
+    latent: int = 15
+    # (out channels, kernel, stride, padding) per ConvTranspose2d: 1 -> 3 -> 7 -> 14 -> 28.
+    # Its text gives the last layer as k3 s1 p0, which would make 16x16 and 289 parameters;
+    # its summary (28x28, 513 = 32*16 + 1 parameters) says k4 s2 p1, as the issue does.
+    decoder: tuple[tuple[int, int, int, int], ...] = ((128, 3, 1, 0), (64, 5, 2, 1), (32, 4, 2, 1), (1, 4, 2, 1))
+    # The document sums BCE-with-logits; sigmoid then BCE is the same function except where
+    # float32 saturates (log clamped at -100), and keeps decode() returning probabilities.
+    reduction: str = "sum"
+
+
+class ConvVAE(VAEBase):
+    def __init__(self, cfg: ConvVAEConfig = ConvVAEConfig()):
+        super().__init__()
+        self.cfg = cfg
+        self.latent_shape = (cfg.latent,)
+        layers, in_ch, size = [], 1, cfg.image_size
+        for out_ch in cfg.encoder_channels:
+            layers += [nn.Conv2d(in_ch, out_ch, cfg.encoder_kernel, stride=2, padding=1), nn.ReLU()]
+            in_ch, size = out_ch, (size + 2 - cfg.encoder_kernel) // 2 + 1
+        if size != 1:
+            raise ValueError(f"the encoder must end at 1x1, got {size}x{size}")
+        self.encoder = nn.Sequential(*layers, nn.Flatten())
+        self.fc_stats = nn.Linear(in_ch, 2 * cfg.latent)  # mu and logvar side by side
+        self.fc_decode = nn.Linear(cfg.latent, in_ch)
+        layers = [nn.Unflatten(1, (in_ch, 1, 1)), nn.ReLU()]
+        for i, (out_ch, k, s, p) in enumerate(cfg.decoder):
+            layers.append(nn.ConvTranspose2d(in_ch, out_ch, k, stride=s, padding=p))
+            if i < len(cfg.decoder) - 1:
+                layers.append(nn.ReLU())
+            in_ch = out_ch
+        self.decoder = nn.Sequential(*layers)
+
+    def encode(self, x):
+        h = self.encoder(x)  # (B, 256)
+        mu, logvar = self.fc_stats(h).chunk(2, dim=1)  # (B, 15) each
+        return mu, logvar
+
+    def decode(self, z):
+        return torch.sigmoid(self.decoder(self.fc_decode(z)))  # (B, 1, 28, 28)
+
+
+@dataclass(frozen=True)
+class MLPVAEConfig(_Config):
+    """A fully connected VAE; the decoder mirrors the encoder's hidden sizes. Defaults: 003."""
+
+    arch: ClassVar[str] = "mlp"
+    image_size: int = 28  # 14 for 004: MNIST shrunk by 2x2 averaging (its cv2.resize)
+    binarize: bool = False  # 004: pixel > 128 of 255 -> 1
+    hidden: tuple[int, ...] = (400, 200)
+    latent: int = 20
+    activation: str = "relu"  # or "tanh" (004)
+    # 004's second head is the standard deviation itself (its KL uses log(std**2)), not a log-variance.
+    std_head: bool = False
+    reduction: str = "sum"
+
+
+class MLPVAE(VAEBase):
+    def __init__(self, cfg: MLPVAEConfig = MLPVAEConfig()):
+        super().__init__()
+        self.cfg = cfg
+        self.latent_shape = (cfg.latent,)
+        act = {"relu": nn.ReLU, "tanh": nn.Tanh}[cfg.activation]
+        pixels = cfg.image_size**2
+
+        def stack(sizes):
+            layers = []
+            for a, b in zip(sizes, sizes[1:]):
+                layers += [nn.Linear(a, b), act()]
+            return nn.Sequential(*layers)
+
+        self.encoder = stack((pixels, *cfg.hidden))
+        self.fc_mu = nn.Linear(cfg.hidden[-1], cfg.latent)
+        self.fc_var = nn.Linear(cfg.hidden[-1], cfg.latent)  # logvar, or std when std_head
+        self.decoder = stack((cfg.latent, *reversed(cfg.hidden)))
+        self.fc_out = nn.Linear(cfg.hidden[0], pixels)
+
+    def encode(self, x):
+        h = self.encoder(x.flatten(1))  # (B, hidden[-1])
+        v = self.fc_var(h)
+        logvar = torch.log(v.pow(2)) if self.cfg.std_head else v  # (B, latent)
+        return self.fc_mu(h), logvar
+
+    def decode(self, z):
+        s = self.cfg.image_size
+        return torch.sigmoid(self.fc_out(self.decoder(z))).view(-1, 1, s, s)  # (B, 1, s, s)
+
+
+# Each source's sizes. "lstm" is the report's Model 1; Model 2 is PRESETS[2].
+ARCH_PRESETS = {
+    "lstm": VAEConfig(),
+    "conv": ConvVAEConfig(),
+    "mlp": MLPVAEConfig(),
+    "mlp14": MLPVAEConfig(image_size=14, binarize=True, hidden=(128,), latent=8, activation="tanh", std_head=True),
+    "examples": MLPVAEConfig(hidden=(400,), latent=20),
+}
+_MODELS = {VAEConfig: VAE, ConvVAEConfig: ConvVAE, MLPVAEConfig: MLPVAE}
+
+
+def config_from_dict(d: dict) -> _Config:
+    """Any architecture's config from its to_dict() (a checkpoint's "config")."""
+    arch = d.get("arch", "lstm")
+    for cls in _MODELS:
+        if cls.arch == arch:
+            return cls.from_dict(d)
+    raise ValueError(f"unknown architecture {arch!r}")
+
+
+def build_model(cfg: _Config, **kwargs) -> VAEBase:
+    return _MODELS[type(cfg)](cfg, **kwargs)
+
+
+def prepare_images(images: torch.Tensor, cfg: _Config) -> torch.Tensor:
+    """uint8 MNIST (N, 28, 28) on any device -> the model's input (N, 1, s, s) in [0, 1]."""
+    x = images.float().unsqueeze(1)  # (N, 1, 28, 28), 0..255
+    size = cfg.image_size
+    if size != x.shape[-1]:
+        factor = x.shape[-1] // size
+        if factor * size != x.shape[-1]:
+            raise ValueError(f"image_size {size} must divide {x.shape[-1]}")
+        x = F.avg_pool2d(x, factor)  # = cv2.resize's bilinear for an exact 2x shrink
+    if getattr(cfg, "binarize", False):
+        return (x > 128).float()  # 004's threshold on the 0..255 scale
+    return x.div_(255)
+
+
+@torch.no_grad()
+def class_latent_gaussians(model: VAEBase, x: torch.Tensor, labels: torch.Tensor, batch_size: int = 500):
+    """Per class c, the mean and standard deviation (diagonal) of the encoded means mu(x)
+    of class c's images: a Gaussian in latent space that is class c's region.
+
+    Returns (means, stds), each (10, *latent_shape). Decoding draws from it gives digits
+    of the asked class; draws from N(0, I) carry no class (002's "per digit" images).
+    """
+    model.eval()
+    mus = torch.cat([model.encode(x[i : i + batch_size])[0] for i in range(0, len(x), batch_size)])
+    classes = range(int(labels.max()) + 1)
+    means = torch.stack([mus[labels == c].mean(0) for c in classes])
+    stds = torch.stack([mus[labels == c].std(0) for c in classes])
+    return means, stds
+
+
+@torch.no_grad()
+def sample_classes(model: VAEBase, means, stds, per_class: int, generator: torch.Generator | None = None):
+    """per_class decoded draws of each class's latent Gaussian: (10 * per_class, 1, H, W), class-major."""
+    model.eval()
+    eps = torch.randn(len(means), per_class, *means.shape[1:], generator=generator).to(means.device)
+    z = means.unsqueeze(1) + eps * stds.unsqueeze(1)  # (10, per_class, *latent)
+    return model.decode(z.flatten(0, 1))

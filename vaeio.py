@@ -19,6 +19,7 @@ import torch
 
 MODEL_PK = "model.pk"
 CHECKPOINT = "checkpoint.pt"
+EPOCH1_CHECKPOINT = "checkpoint_epoch1.pt"  # weights after epoch 1, for samples then vs now
 CONFIG_JSON = "config.json"
 
 # torchvision's layout: <root>/MNIST/raw/<name>
@@ -137,8 +138,8 @@ def load_checkpoint(path: Path, map_location="cpu") -> dict:
     return state
 
 
-def load_mnist(root: Path, train: bool) -> torch.Tensor:
-    """MNIST images as a uint8 tensor (N, 28, 28), in the original order.
+def load_mnist(root: Path, train: bool, with_labels: bool = False):
+    """MNIST images as a uint8 tensor (N, 28, 28), in the original order (and the labels (N,)).
 
     Reads <root>/MNIST/raw when the files are there, else lets torchvision download them.
     """
@@ -164,7 +165,7 @@ def load_mnist(root: Path, train: bool) -> torch.Tensor:
     images = ds.data
     if images.dtype != torch.uint8 or images.ndim != 3 or tuple(images.shape[1:]) != (28, 28):
         raise UserError(f"MNIST {split} images in {raw} have shape {tuple(images.shape)}, expected (N, 28, 28)")
-    return images
+    return (images, ds.targets) if with_labels else images
 
 
 def write_text(path: Path, text: str) -> None:

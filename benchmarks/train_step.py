@@ -72,7 +72,7 @@ def our_loop(model, opt, train_x, batch_size, steps):
     data = train_x[: steps * batch_size]
     for i in range(steps):  # one step per call, to read each loss for the comparison
         chunk = data[i * batch_size : (i + 1) * batch_size]
-        _, _, parts = train_epoch(model, opt, chunk, batch_size, torch.arange(len(chunk)), None, progress=False)
+        _, _, parts, _ = train_epoch(model, opt, chunk, batch_size, torch.arange(len(chunk)), None, progress=False)
         losses.append(parts.total.item())
     return losses
 

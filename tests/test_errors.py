@@ -40,6 +40,10 @@ def assert_one_line_error(proc, *expected):
     (["--lr", "-1"], "--lr: must be a positive number"),
     (["--lr", "nan"], "--lr: must be a positive number"),
     (["--model", "3"], "--model"),
+    (["--arch", "conv", "--model", "2"], "--model chooses between the report's two LSTM models"),
+    (["--arch", "vgg"], "--arch: invalid choice"),
+    (["--betas", "0.9", "1"], "--betas must each be below 1"),
+    (["--patience", "0"], "--patience: must be at least 1"),
 ])
 def test_impossible_arguments(tmp_path, args, expected):
     assert_one_line_error(run("main.py", *args, cwd=tmp_path), expected)
@@ -114,3 +118,19 @@ def test_cuda_asked_for_where_there_is_none(tmp_path, mnist_root):
         pytest.skip("this machine has CUDA")
     proc = run("main.py", "--data-root", mnist_root, "--device", "cuda", cwd=tmp_path)
     assert_one_line_error(proc, "--device cuda")
+
+
+def test_compare_needs_an_evaluation(tmp_path):
+    proc = run("report/compare.py", f"x={tmp_path}", cwd=tmp_path)
+    assert_one_line_error(proc, "model.pk")  # an empty folder: no run there
+
+
+def test_generator_classifier_needs_data(tmp_path, mnist_root):
+    out = tmp_path / "run"
+    assert run("main.py", "--arch", "examples", "--data-root", mnist_root, "--out-dir", out, "--limit", 100,
+               "--epochs", 1, cwd=tmp_path).returncode == 0
+    proc = run("generator.py", "--out-dir", out, "--classifier", out / "checkpoint.pt", cwd=tmp_path)
+    assert_one_line_error(proc, "--classifier judges the per-class digits, which need --data-root")
+    proc = run("evaluate.py", "--checkpoint", out / "checkpoint.pt", "--data-root", mnist_root, "--limit", 10,
+               "--classifier", out / "checkpoint.pt", cwd=tmp_path)
+    assert_one_line_error(proc, "is not a classifier written by classifier.py")

@@ -1,0 +1,218 @@
+"""The peer VAEs (issue 5) in the same harness: shapes, parameter counts, losses, training, scripts."""
+
+import importlib.util
+import json
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import evaluate
+import generator
+import main
+from conftest import ROOT
+from classifier import Classifier, load_classifier, predict
+from model import (
+    ARCH_PRESETS,
+    ConvVAEConfig,
+    MLPVAEConfig,
+    build_model,
+    class_latent_gaussians,
+    config_from_dict,
+    count_parameters,
+    negative_elbo,
+    per_image_nats,
+    prepare_images,
+    training_loss,
+)
+from vaeio import load_checkpoint, load_mnist, load_results
+
+
+def linear(a, b):
+    return a * b + b
+
+
+# Parameter counts by hand from each source's layer list.
+EXPECTED_PARAMETERS = {
+    "conv": 1_234_143,  # 002's printed summary
+    "mlp": linear(784, 400) + linear(400, 200) + 2 * linear(200, 20) + linear(20, 200) + linear(200, 400) + linear(400, 784),
+    "mlp14": linear(196, 128) + 2 * linear(128, 8) + linear(8, 128) + linear(128, 196),
+    "examples": linear(784, 400) + 2 * linear(400, 20) + linear(20, 400) + linear(400, 784),
+}
+
+
+@pytest.mark.parametrize("arch", sorted(EXPECTED_PARAMETERS))
+def test_parameter_counts(arch):
+    assert count_parameters(build_model(ARCH_PRESETS[arch])) == EXPECTED_PARAMETERS[arch]
+
+
+@pytest.mark.parametrize("arch, size, latent", [("conv", 28, 15), ("mlp", 28, 20), ("mlp14", 14, 8), ("examples", 28, 20)])
+def test_output_shapes(arch, size, latent):
+    model = build_model(ARCH_PRESETS[arch]).eval()
+    recon, mu, logvar = model(torch.rand(3, 1, size, size))
+    assert recon.shape == (3, 1, size, size) and 0 <= recon.min() and recon.max() <= 1
+    assert mu.shape == logvar.shape == (3, latent)
+    assert model.sample(4).shape == (4, 1, size, size)
+
+
+def test_conv_shapes_layer_by_layer_match_002():
+    model = build_model(ConvVAEConfig()).eval()
+    shapes = []
+    for m in model.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            m.register_forward_hook(lambda mod, inp, out: shapes.append(tuple(out.shape[1:])))
+    model(torch.rand(2, 1, 28, 28))
+    assert shapes == [(32, 14, 14), (64, 7, 7), (128, 3, 3), (256, 1, 1), (30,),  # encoder, as 002's summary
+                      (256,), (128, 3, 3), (64, 7, 7), (32, 14, 14), (1, 28, 28)]  # decoder
+
+
+def test_std_head_is_a_standard_deviation():
+    model = build_model(ARCH_PRESETS["mlp14"])
+    x = torch.rand(2, 1, 14, 14)
+    h = model.encoder(x.flatten(1))
+    _, logvar = model.encode(x)
+    assert torch.allclose(logvar.exp().sqrt(), model.fc_var(h).abs(), rtol=1e-5)
+
+
+def test_mlp14_input_is_shrunk_and_binarized_as_004():
+    images = torch.zeros(1, 28, 28, dtype=torch.uint8)
+    images[0, 0, 0:2] = 255  # a 2x2 block averaging 127.5: below 004's threshold of 128
+    images[0, 2:4, 2:4] = 200  # averages 200: above it
+    x = prepare_images(images, ARCH_PRESETS["mlp14"])
+    assert x.shape == (1, 1, 14, 14)
+    assert x[0, 0, 0, 0] == 0 and x[0, 0, 1, 1] == 1 and x.sum() == 1
+
+
+def test_sum_reduction_against_hand_computation():
+    g = torch.Generator().manual_seed(0)
+    recon, x = torch.rand(4, 1, 28, 28, generator=g).double(), torch.rand(4, 1, 28, 28, generator=g).double()
+    mu, logvar = torch.randn(4, 15, generator=g).double(), torch.randn(4, 15, generator=g).double()
+    bce = -(x * recon.log() + (1 - x) * (1 - recon).log()).sum()
+    kld = -0.5 * (1 + logvar - mu**2 - logvar.exp()).sum()
+    parts = training_loss(recon, x, mu, logvar, "sum")
+    assert torch.allclose(parts.bce, bce) and torch.allclose(parts.kld, kld)
+    # Every reduction converts to the same nats per image.
+    for reduction in ("mean", "sum", "per_image"):
+        b, k = per_image_nats(training_loss(recon, x, mu, logvar, reduction), reduction, x, mu)
+        ref = negative_elbo(recon, x, mu, logvar)
+        assert torch.allclose(b, ref.bce) and torch.allclose(k, ref.kld)
+    with pytest.raises(ValueError):
+        training_loss(recon, x, mu, logvar, "average")
+
+
+def test_configs_round_trip_and_name_their_arch():
+    for cfg in ARCH_PRESETS.values():
+        assert config_from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
+    old = ARCH_PRESETS["lstm"].to_dict()
+    del old["arch"]  # a first-release checkpoint
+    assert config_from_dict(old) == ARCH_PRESETS["lstm"]
+    with pytest.raises(ValueError):
+        MLPVAEConfig.from_dict(ConvVAEConfig().to_dict())
+
+
+def test_stop_early():
+    assert not main.stop_early([5, 4, 3], None)
+    assert not main.stop_early([5, 4, 3, 3.5], 2)  # 1 epoch without improvement
+    assert main.stop_early([5, 3, 3.5, 3.2], 2)  # 2 epochs without beating 3
+    assert not main.stop_early([5, 3], 2)
+
+
+@pytest.fixture(scope="module")
+def mnist_batch(mnist_root):
+    images, labels = load_mnist(mnist_root, train=True, with_labels=True)
+    return images[:512], labels[:512]
+
+
+@pytest.mark.parametrize("arch", sorted(ARCH_PRESETS))
+def test_short_training_on_real_mnist_lowers_the_loss(arch, mnist_batch):
+    cfg = ARCH_PRESETS[arch]
+    x = prepare_images(mnist_batch[0], cfg)
+    torch.manual_seed(0)
+    model = build_model(cfg)
+    opt = torch.optim.Adam(model.parameters(), lr=main.TRAIN_PRESETS[arch]["lr"])
+
+    def loss():  # same noise each time, no dropout: only the weights change
+        torch.manual_seed(1)
+        model.eval()
+        with torch.no_grad():
+            recon, mu, logvar = model(x)
+            return negative_elbo(recon, x, mu, logvar).total.item()
+
+    before = loss()
+    model.train()
+    for start in list(range(0, len(x), 128)) * 3:  # 12 updates: enough even at conv's lr of 1e-4
+        batch = x[start : start + 128]
+        recon, mu, logvar = model(batch)
+        opt.zero_grad()
+        training_loss(recon, batch, mu, logvar, cfg.reduction).total.backward()
+        opt.step()
+    assert loss() < 0.99 * before, (before, loss())  # same noise: the drop is the weights'
+
+
+@pytest.fixture(scope="module")
+def judge(mnist_root, tmp_path_factory):
+    path = tmp_path_factory.mktemp("judge") / "classifier.pt"
+    args = ["--data-root", str(mnist_root), "--out", str(path), "--limit", "2000", "--epochs", "1", "--no-progress"]
+    assert __import__("classifier").main(args) == 0
+    return path
+
+
+def test_classifier_round_trips_and_learns(judge, mnist_batch):
+    model = load_classifier(judge)
+    state = load_checkpoint(judge)
+    assert state["test_accuracy"] > 0.7  # 2000 images, one epoch (0.83 when written): far above chance
+    x = mnist_batch[0].float().div(255).unsqueeze(1)
+    assert (predict(model, x) == mnist_batch[1]).float().mean() > 0.7
+    small = prepare_images(mnist_batch[0], ARCH_PRESETS["mlp14"])
+    assert predict(model, small).shape == (512,)  # 14x14 inputs are enlarged, not refused
+    assert isinstance(Classifier(), nn.Module)
+
+
+def test_class_gaussians_are_the_class_means(mnist_batch):
+    cfg = ARCH_PRESETS["examples"]
+    model = build_model(cfg).eval()
+    x = prepare_images(mnist_batch[0], cfg)
+    means, stds = class_latent_gaussians(model, x, mnist_batch[1], batch_size=100)
+    mu = model.encode(x)[0].detach()
+    assert means.shape == stds.shape == (10, 20)
+    assert torch.allclose(means[3], mu[mnist_batch[1] == 3].mean(0), atol=1e-6)
+
+
+@pytest.mark.parametrize("arch", ["mlp14", "conv"])
+def test_peer_end_to_end(arch, mnist_root, tmp_path, judge):
+    out = tmp_path / arch
+    args = ["--arch", arch, "--data-root", str(mnist_root), "--out-dir", str(out), "--limit", "300", "--epochs", "2",
+            "--batch-size", "64", "--no-progress"]
+    assert main.main(args) == 0
+    r = load_results(out / "model.pk")
+    size = ARCH_PRESETS[arch].image_size
+    assert r["train_reconstruction_images"].shape == (300, size, size)
+    assert [len(s) for s in r["step_bce"]] == [5, 5]  # ceil(300 / 64) updates per epoch
+    assert r["config"]["train"]["arch"] == arch and r["config"]["train"]["betas"] == list(main.TRAIN_PRESETS[arch]["betas"])
+    assert np.isclose(r["train_bce_epoch_mean"][1], np.average(r["step_bce"][1], weights=[64] * 4 + [44]))
+    assert load_checkpoint(out / "checkpoint_epoch1.pt")["epoch"] == 1
+    assert generator.main(["--out-dir", str(out), "--data-root", str(mnist_root), "--classifier", str(judge)]) == 0
+    for name in (generator.ELBO_TERMS, generator.RECON_LOGLIK, generator.SAMPLES_EPOCH1_VS_LAST,
+                 generator.DIGITS_PER_CLASS, generator.PRIOR_SAMPLES):
+        assert (out / name).stat().st_size > 1000
+    assert evaluate.main(["--checkpoint", str(out / "checkpoint.pt"), "--data-root", str(mnist_root), "--k", "2",
+                          "--limit", "200", "--classifier", str(judge), "--per-class", "10"]) == 0
+    result = json.loads((out / "evaluation_k2.json").read_text())
+    assert 0 <= result["class_accuracy"] <= 1 and result["image_size"] == size
+    assert result["iwae_nats"] <= result["negative_elbo"] + 1.0  # the IWAE bound is tighter, up to noise
+
+    spec = importlib.util.spec_from_file_location("compare", ROOT / "report" / "compare.py")
+    compare = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(compare)
+    assert compare.main([f"{arch} run={out}", "--out", str(tmp_path / "report")]) == 0
+    table = (tmp_path / "report" / "comparison.md").read_text()
+    assert f"| {arch} run | {arch} | {EXPECTED_PARAMETERS[arch]:,} |" in table
+    assert f"{result['iwae_nats']:.2f} (k=2)" in table and (tmp_path / "report" / f"samples_{arch}_run.png").is_file()
+
+
+def test_resume_refuses_another_arch(mnist_root, tmp_path):
+    args = ["--data-root", str(mnist_root), "--out-dir", str(tmp_path), "--limit", "100", "--no-progress"]
+    assert main.main(["--arch", "examples", "--epochs", "1", *args]) == 0
+    assert main.main(["--arch", "mlp", "--epochs", "2", "--resume", *args]) == 2  # one-line error, not a traceback
+    assert main.main(["--arch", "examples", "--epochs", "2", "--resume", *args]) == 0
