@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from generator import load_model, prior_samples, save_image_grid  # noqa: E402
-from main import Parser  # noqa: E402
+from main import TRAIN_PRESETS, Parser  # noqa: E402
 from model import count_parameters  # noqa: E402
 from vaeio import CHECKPOINT, MODEL_PK, UserError, cli, load_checkpoint, load_results, write_text  # noqa: E402
 
@@ -47,8 +47,8 @@ def run_row(label: str, folder: Path, out: Path, k_wanted: int | None) -> tuple[
     ev = json.loads(evals[-1].read_text())
     params = count_parameters(load_model(folder / CHECKPOINT))
     epochs = len(results["test_negative_elbo"])
-    planned = train["epochs"]
-    epochs_text = f"{epochs}" + (f" of {planned}" if epochs < planned else "")
+    planned = TRAIN_PRESETS[arch]["epochs"]  # the source's own count
+    epochs_text = f"{epochs}" + (f" of its {planned}" if epochs < planned else "")
     binary = ev.get("binarized", False)
     nelbo = f"{ev['negative_elbo']:.2f}"
     tag = "".join(c if c.isalnum() else "_" for c in label.lower()).strip("_")
@@ -56,12 +56,12 @@ def run_row(label: str, folder: Path, out: Path, k_wanted: int | None) -> tuple[
     save_image_grid(prior_samples(folder / CHECKPOINT, 100, seed=0), out / grid, f"{label}: 100 samples from N(0, I)")
     accuracy = f"{ev['class_accuracy']:.1%} of {10 * ev['per_class']}" if "class_accuracy" in ev else "not run"
     cells = [
-        label, arch, f"{params:,}", f"{np.mean(results['epoch_seconds']):.1f}", epochs_text,
+        label, arch, f"{params:,}", f"{np.median(results['epoch_seconds']):.1f}", epochs_text,
         "–" if binary else nelbo, nelbo if binary else "–",
         f"{ev['iwae_nats']:.2f} (k={ev['iwae_k']})", accuracy, SOURCE_CLAIMS.get(arch, ""), f"![{label}]({grid})",
     ]
     command = (f"`python main.py --arch {arch}" + (f" --model {train['model']}" if arch == "lstm" else "")
-               + f" --epochs {planned} --out-dir {folder}`; `python evaluate.py --checkpoint {folder / CHECKPOINT} "
+               + (f" --epochs {train['epochs']}" if train["epochs"] != planned else "") + f" --out-dir {folder}`; `python evaluate.py --checkpoint {folder / CHECKPOINT} "
                f"--k {ev['iwae_k']}" + (" --classifier runs/classifier.pt" if "class_accuracy" in ev else "") + "`")
     return cells, f"- {label}: {command}"
 
@@ -91,7 +91,7 @@ def build(pairs: list[tuple[str, Path]], out: Path, k: int | None) -> Path:
         "images, decoded; judged by `classifier.py` (a small CNN trained here, see runs/classifier.json). "
         "For mlp14 the 14×14 digits are enlarged to 28×28 first; the classifier itself scores lower on real "
         "test digits treated that way (see the 14×14 accuracy in runs/classifier.json).",
-        "- Seconds per epoch: the training pass on this 2-core CPU, while other runs shared it, so a rough guide.",
+        "- Seconds per epoch: the median training pass on this 2-core CPU, while other runs shared it, so a rough guide.",
         "", "Commands (data root `../shared/data`, seed 0):", "", *commands, "",
     ]
     path = out / "comparison.md"
