@@ -242,8 +242,10 @@ class VAEBase(nn.Module):
     """What every architecture shares: encode(x) -> (mu, logvar), decode(z) -> pixel
     probabilities, and z = mu + eps * std in between. `latent_shape` is z's shape per image."""
 
-    cfg: _Config
-    latent_shape: tuple[int, ...]
+    def __init__(self, cfg: _Config, latent_shape: tuple[int, ...]):
+        super().__init__()
+        self.cfg = cfg
+        self.latent_shape = latent_shape
 
     @staticmethod
     def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -269,9 +271,7 @@ class VAE(VAEBase):
     def __init__(self, cfg: VAEConfig = VAEConfig(), fast: bool = True):
         """fast=True computes the transpose convolutions with GemmConvTranspose2d; fast=False
         with the plain torch module. Same parameters, same state_dict, same math."""
-        super().__init__()
-        self.cfg = cfg
-        self.latent_shape = (cfg.image_size, cfg.latent_channels)
+        super().__init__(cfg, (cfg.image_size, cfg.latent_channels))
         self.lstm = nn.LSTM(cfg.image_size, cfg.lstm_hidden, cfg.lstm_layers, batch_first=True)
         self.fc_mu = nn.Linear(cfg.lstm_hidden, cfg.latent_channels)
         self.fc_logvar = nn.Linear(cfg.lstm_hidden, cfg.latent_channels)
@@ -334,9 +334,7 @@ class ConvVAEConfig(_Config):
 
 class ConvVAE(VAEBase):
     def __init__(self, cfg: ConvVAEConfig = ConvVAEConfig()):
-        super().__init__()
-        self.cfg = cfg
-        self.latent_shape = (cfg.latent,)
+        super().__init__(cfg, (cfg.latent,))
         layers, in_ch, size = [], 1, cfg.image_size
         for out_ch in cfg.encoder_channels:
             layers += [nn.Conv2d(in_ch, out_ch, cfg.encoder_kernel, stride=2, padding=1), nn.ReLU()]
@@ -380,9 +378,7 @@ class MLPVAEConfig(_Config):
 
 class MLPVAE(VAEBase):
     def __init__(self, cfg: MLPVAEConfig = MLPVAEConfig()):
-        super().__init__()
-        self.cfg = cfg
-        self.latent_shape = (cfg.latent,)
+        super().__init__(cfg, (cfg.latent,))
         act = {"relu": nn.ReLU, "tanh": nn.Tanh}[cfg.activation]
         pixels = cfg.image_size**2
 
