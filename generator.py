@@ -83,7 +83,8 @@ def save_curve(series: list[tuple], path: Path, title: str, ylabel: str, show: b
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3)
-    ax.legend()
+    if ax.lines:
+        ax.legend()
     fig.savefig(path, dpi=FIGURE_DPI, bbox_inches="tight")
 
 

@@ -19,10 +19,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from generator import load_model, prior_samples, save_image_grid  # noqa: E402
+from generator import PER_CLASS, digits_per_class, load_model, prior_samples, save_curve, save_image_grid  # noqa: E402
 from main import TRAIN_PRESETS, Parser  # noqa: E402
 from model import count_parameters  # noqa: E402
 from vaeio import CHECKPOINT, MODEL_PK, UserError, cli, load_checkpoint, load_results, write_text  # noqa: E402
+
+CURVES = "test_nelbo_per_epoch.png"
 
 # What each source reports about itself, in its own units, for context only.
 SOURCE_CLAIMS = {
@@ -34,7 +36,7 @@ SOURCE_CLAIMS = {
 }
 
 
-def run_row(label: str, folder: Path, out: Path, k_wanted: int | None) -> tuple[list[str], str]:
+def run_row(label: str, folder: Path, out: Path, k_wanted: int | None, data_root: Path | None) -> tuple[list[str], str]:
     results = load_results(folder / MODEL_PK)
     state = load_checkpoint(folder / CHECKPOINT)
     train = state["train_config"]
@@ -54,9 +56,18 @@ def run_row(label: str, folder: Path, out: Path, k_wanted: int | None) -> tuple[
     tag = "".join(c if c.isalnum() else "_" for c in label.lower()).strip("_")
     grid = f"samples_{tag}.png"
     save_image_grid(prior_samples(folder / CHECKPOINT, 100, seed=0), out / grid, f"{label}: 100 samples from N(0, I)")
+    if data_root is not None:
+        digits, _ = digits_per_class(folder / CHECKPOINT, data_root, PER_CLASS, seed=0)
+        save_image_grid(digits, out / f"digits_{tag}.png", f"{label}: {PER_CLASS} digits per asked class, rows 0-9",
+                        columns=PER_CLASS)
     accuracy = f"{ev['class_accuracy']:.1%} of {10 * ev['per_class']}" if "class_accuracy" in ev else "not run"
+    first, last = results["train_loss_epoch_mean"][0], results["train_loss_epoch_mean"][-1]
+    if state["config"].get("reduction", "mean") == "mean":  # the report's units: means per pixel and latent
+        train_loss = f"{first:.4f} → {last:.4f} (mean-reduced)"
+    else:
+        train_loss = f"{first:.1f} → {last:.1f}"
     cells = [
-        label, arch, f"{params:,}", f"{np.median(results['epoch_seconds']):.1f}", epochs_text,
+        label, arch, f"{params:,}", f"{np.median(results['epoch_seconds']):.1f}", epochs_text, train_loss,
         "–" if binary else nelbo, nelbo if binary else "–",
         f"{ev['iwae_nats']:.2f} (k={ev['iwae_k']})", accuracy, SOURCE_CLAIMS.get(arch, ""), f"![{label}]({grid})",
     ]
@@ -66,19 +77,36 @@ def run_row(label: str, folder: Path, out: Path, k_wanted: int | None) -> tuple[
     return cells, f"- {label}: {command}"
 
 
-def build(pairs: list[tuple[str, Path]], out: Path, k: int | None) -> Path:
+def build(pairs: list[tuple[str, Path]], out: Path, k: int | None, classifier: Path | None,
+          data_root: Path | None = None) -> Path:
     out.mkdir(parents=True, exist_ok=True)
-    head = ["model", "arch", "parameters", "s / epoch here", "epochs", "test −ELBO, 28×28 grey (nats/image)",
+    head = ["model", "arch", "parameters", "s / epoch here", "epochs", "training loss per image, epoch 1 → last",
+            "test −ELBO, 28×28 grey (nats/image)",
             "test −ELBO, 14×14 binary (nats/image)", "IWAE bound", "per-class digits classified as asked",
             "the source's own figure", "samples from N(0, I)"]
     rows, commands = [], []
     for label, folder in pairs:
-        cells, command = run_row(label, folder, out, k)
+        cells, command = run_row(label, folder, out, k, data_root)
         rows.append("| " + " | ".join(cells) + " |")
         commands.append(command)
+    # Every 28x28 run's test negative ELBO per epoch on one set of axes (mlp14's scale differs).
+    curves = []
+    for label, folder in pairs:
+        h = load_results(folder / MODEL_PK)
+        if h["train_reconstruction_images"].shape[-1] == 28:
+            curves.append((label, range(1, len(h["test_negative_elbo"]) + 1), h["test_negative_elbo"]))
+    if curves:
+        save_curve(curves, out / CURVES, "Test negative ELBO after each epoch (28x28 grey models)", "nats per image")
+    judge = ""
+    if classifier is not None:
+        c = load_checkpoint(classifier)
+        judge = (f" The classifier (`python classifier.py`, {classifier}) scores {c['test_accuracy']:.2%} on the "
+                 f"MNIST test set, and {c['test_accuracy_14x14_binary']:.2%} on the test set shrunk to 14×14, "
+                 "binarized and enlarged again, which bounds what mlp14's row can reach.")
     md = [
         "# Is the LSTM encoder any good? The report's VAE beside its peers", "",
-        "Built by `python report/compare.py " + " ".join(f'"{label}={folder}"' for label, folder in pairs) + "`.",
+        "Built by `python report/compare.py " + " ".join(f'"{label}={folder}"' for label, folder in pairs)
+        + (f" --classifier {classifier}" if classifier else "") + "`.",
         "Every run used the same data path, training loop, evaluation and checkpoints (`main.py --arch`), "
         "each with its own document's settings unless the epochs column says otherwise.", "",
         "| " + " | ".join(head) + " |", "|" + " --- |" * len(head), *rows, "",
@@ -88,12 +116,21 @@ def build(pairs: list[tuple[str, Path]], out: Path, k: int | None) -> Path:
         "across these rows and with pytorch/examples' \"test set loss\", not with binarized-MNIST results "
         "in the literature. mlp14 sees 14×14 binarized images: a different scale, in its own column.",
         "- Per-class digits: for each class, a Gaussian fitted to the encoded means of that class's training "
-        "images, decoded; judged by `classifier.py` (a small CNN trained here, see runs/classifier.json). "
-        "For mlp14 the 14×14 digits are enlarged to 28×28 first; the classifier itself scores lower on real "
-        "test digits treated that way (see the 14×14 accuracy in runs/classifier.json).",
+        "images (diagonal, since the LSTM's latent has 7,168 dimensions), decoded; judged by `classifier.py`, "
+        "a small CNN trained here. For mlp14 the 14×14 digits are enlarged to 28×28 first." + judge,
+        "- Training loss: the epoch mean of the training objective, summed per image for the peers (the "
+        "units of the sources' own figures); the report's is a mean over pixels and latents.",
         "- Seconds per epoch: the median training pass on this 2-core CPU, while other runs shared it, so a rough guide.",
-        "", "Commands (data root `../shared/data`, seed 0):", "", *commands, "",
+        "", *([f"![test negative ELBO per epoch]({CURVES})", ""] if curves else []),
     ]
+    if data_root is not None:
+        md += ["## Digits of an asked class", "",
+               f"{PER_CLASS} digits per class 0-9 (one row each) from each model, drawn as the table's column "
+               "describes. Draws from N(0, I), as 002 made its \"per digit\" images, carry no class at all.", ""]
+        tags = ["".join(c if c.isalnum() else "_" for c in label.lower()).strip("_") for label, _ in pairs]
+        md += ["| " + " | ".join(label for label, _ in pairs) + " |", "|" + " --- |" * len(pairs),
+               "| " + " | ".join(f"![{label}](digits_{tag}.png)" for (label, _), tag in zip(pairs, tags)) + " |", ""]
+    md += ["Commands (data root `../shared/data`, seed 0):", "", *commands, ""]
     path = out / "comparison.md"
     write_text(path, "\n".join(md))
     return path
@@ -105,6 +142,8 @@ def main(argv=None) -> int:
     p.add_argument("runs", nargs="+", metavar="LABEL=FOLDER", help="a label and a folder written by main.py")
     p.add_argument("--out", type=Path, default=ROOT / "report", help="default: report/")
     p.add_argument("--k", type=int, default=None, help="which evaluation_k<K>.json to use; default the largest K")
+    p.add_argument("--classifier", type=Path, default=None, help="classifier.pt: state its own accuracy")
+    p.add_argument("--data-root", type=Path, default=None, help="MNIST: also draw each model's digits per class")
     args = p.parse_args(argv)
     pairs = []
     for item in args.runs:
@@ -112,7 +151,7 @@ def main(argv=None) -> int:
         if not sep or not label:
             raise UserError(f"{item!r} is not LABEL=FOLDER")
         pairs.append((label, Path(folder)))
-    print(f"wrote {build(pairs, args.out, args.k)}")
+    print(f"wrote {build(pairs, args.out, args.k, args.classifier, args.data_root)}")
     return 0
 
 

@@ -205,10 +205,14 @@ def test_peer_end_to_end(arch, mnist_root, tmp_path, judge):
     spec = importlib.util.spec_from_file_location("compare", ROOT / "report" / "compare.py")
     compare = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(compare)
-    assert compare.main([f"{arch} run={out}", "--out", str(tmp_path / "report")]) == 0
+    assert compare.main([f"{arch} run={out}", "--out", str(tmp_path / "report"), "--classifier", str(judge),
+                         "--data-root", str(mnist_root)]) == 0
     table = (tmp_path / "report" / "comparison.md").read_text()
     assert f"| {arch} run | {arch} | {EXPECTED_PARAMETERS[arch]:,} |" in table
-    assert f"{result['iwae_nats']:.2f} (k=2)" in table and (tmp_path / "report" / f"samples_{arch}_run.png").is_file()
+    assert f"{result['iwae_nats']:.2f} (k=2)" in table and "scores" in table  # the judge's own accuracy
+    pngs = [f"samples_{arch}_run.png", f"digits_{arch}_run.png"] + (["test_nelbo_per_epoch.png"] if size == 28 else [])
+    for png in pngs:
+        assert (tmp_path / "report" / png).read_bytes()[:4] == b"\x89PNG" and f"]({png})" in table, png
 
 
 def test_resume_refuses_another_arch(mnist_root, tmp_path):
