@@ -162,7 +162,7 @@ def generate(args) -> list[Path]:
         written.append(path)
 
     steps_bce, steps_kld = results.get("step_bce", []), results.get("step_kld", [])
-    if steps_bce:  # runs of the first release did not record steps
+    if steps_bce and all(len(s) for s in steps_bce):  # runs of the first release did not record steps
         bce, kld = np.concatenate(steps_bce), np.concatenate(steps_kld)
         updates = np.arange(1, len(bce) + 1)
         path = out / ELBO_TERMS

@@ -290,8 +290,8 @@ def train(args) -> int:
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         history = state["history"]
-        for key in HISTORY_KEYS:  # a first-release checkpoint lacks the newer keys
-            history.setdefault(key, [])
+        for key in HISTORY_KEYS:  # a first-release checkpoint lacks the newer keys: mark its epochs as unknown
+            history.setdefault(key, [[] if key.startswith("step_") else math.nan] * state["epoch"])
         set_rng_state(state["rng"], shuffle_gen, device)
         start = state["epoch"]
         print(f"resuming {ckpt_path} after epoch {start}")

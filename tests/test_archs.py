@@ -220,3 +220,21 @@ def test_resume_refuses_another_arch(mnist_root, tmp_path):
     assert main.main(["--arch", "examples", "--epochs", "1", *args]) == 0
     assert main.main(["--arch", "mlp", "--epochs", "2", "--resume", *args]) == 2  # one-line error, not a traceback
     assert main.main(["--arch", "examples", "--epochs", "2", "--resume", *args]) == 0
+
+
+def test_resume_of_a_first_release_checkpoint_keeps_epochs_aligned(mnist_root, tmp_path):
+    args = ["--data-root", str(mnist_root), "--out-dir", str(tmp_path), "--limit", "100", "--no-progress"]
+    assert main.main(["--epochs", "1", *args]) == 0
+    state = load_checkpoint(tmp_path / "checkpoint.pt")
+    for key in ("train_bce_epoch_mean", "step_bce", "step_kld"):  # what the first release did not record
+        del state["history"][key]
+    for key in ("arch", "betas", "patience"):
+        del state["train_config"][key]
+    torch.save(state, tmp_path / "checkpoint.pt")
+    assert main.main(["--epochs", "2", "--resume", *args]) == 0
+    r = load_results(tmp_path / "model.pk")
+    assert len(r["train_bce_epoch_mean"]) == len(r["test_bce"]) == 2
+    assert np.isnan(r["train_bce_epoch_mean"][0]) and np.isfinite(r["train_bce_epoch_mean"][1])
+    assert r["step_bce"][0] == [] and len(r["step_bce"][1]) == 1
+    assert generator.main(["--out-dir", str(tmp_path)]) == 0
+    assert not (tmp_path / generator.ELBO_TERMS).exists()  # epoch 1's updates are unknown: no misplaced curve
