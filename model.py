@@ -206,7 +206,7 @@ class _RowOverlapAdd(torch.autograd.Function):
         batch, rows, kh, stride, n = ctx.dims
         gy = grad.unfold(1, kh, stride).transpose(2, 3).reshape(batch * rows, kh * n)  # (B*H, KH*N)
         gx = gy @ w2.t() if ctx.needs_input_grad[0] else None
-        gw = x2.t() @ gy if ctx.needs_input_grad[1] else None
+        gw = x2.t().to(gy.dtype) @ gy if ctx.needs_input_grad[1] else None  # x2 is bf16 under autocast
         gb = grad.sum((0, 1)) if ctx.needs_input_grad[2] else None
         return gx, gw, gb, None, None, None, None
 
@@ -296,7 +296,10 @@ class VAE(VAEBase):
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         rows = x.reshape(x.shape[0], self.cfg.image_size, self.cfg.image_size)  # (B, 28, 28)
-        h, _ = self.lstm(rows)  # (B, 28, 32), zero initial state
+        # The LSTM stays fp32 under --bf16: oneDNN has no bf16 LSTM on CPUs without bf16
+        # instructions, and it is a small share of the FLOPs.
+        with torch.autocast(x.device.type, enabled=False):
+            h, _ = self.lstm(rows.to(self.lstm.weight_ih_l0.dtype))  # (B, 28, 32), zero initial state
         h = F.relu(h)
         return self.fc_mu(h), self.fc_logvar(h)  # (B, 28, C) each
 

@@ -12,6 +12,7 @@ same eps and dropout masks), so their losses must agree step for step.
 
 from __future__ import annotations
 
+import functools
 import resource
 import sys
 import time
@@ -67,12 +68,13 @@ def original_loop(model, opt, train_data, batch_size, steps):
     return losses
 
 
-def our_loop(model, opt, train_x, batch_size, steps):
+def our_loop(model, opt, train_x, batch_size, steps, bf16=False):
     losses = []
     data = train_x[: steps * batch_size]
     for i in range(steps):  # one step per call, to read each loss for the comparison
         chunk = data[i * batch_size : (i + 1) * batch_size]
-        _, _, parts, _ = train_epoch(model, opt, chunk, batch_size, torch.arange(len(chunk)), None, progress=False)
+        _, _, parts, _ = train_epoch(model, opt, chunk, batch_size, torch.arange(len(chunk)), None, progress=False,
+                                     bf16=bf16)
         losses.append(parts.total.item())
     return losses
 
@@ -92,6 +94,7 @@ def main(argv=None) -> int:
     p.add_argument("--model", type=int, choices=sorted(PRESETS), default=1)
     p.add_argument("--batch-size", type=positive_int, default=100)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--bf16", action="store_true", help="also time our step under bfloat16 autocast")
     args = p.parse_args(argv)
     images = load_mnist(args.data_root, train=True)
     cfg, bs = PRESETS[args.model], args.batch_size
@@ -103,10 +106,13 @@ def main(argv=None) -> int:
     torch.manual_seed(args.seed)
     init = VAE(cfg, fast=False).state_dict()
     results = {}
-    for name, fast, loop, data in (
+    variants = [
         ("original loop", False, original_loop, images[:n].float() / 255),
         ("ours", True, our_loop, to_input(images[:n], "cpu")),
-    ):
+    ]
+    if args.bf16:
+        variants.append(("ours, bf16", True, functools.partial(our_loop, bf16=True), to_input(images[:n], "cpu")))
+    for name, fast, loop, data in variants:
         model = VAE(cfg, fast=fast)
         model.load_state_dict(init)
         opt = torch.optim.Adam(model.parameters(), lr=1e-3)
@@ -121,9 +127,11 @@ def main(argv=None) -> int:
     print(f"{'':15} {'ms/step':>8} {'images/s':>9} {'of floor':>9}")
     for name, (_, sec) in results.items():
         print(f"{name:15} {sec * 1e3:8.1f} {bs / sec:9.0f} {floor_ms / (sec * 1e3):9.0%}")
-    (la, ta), (lb, tb) = results.values()
+    (la, ta), (lb, tb), *bf16 = results.values()
     print(f"speed-up ours / original: {ta / tb:.2f}x")
     print(f"largest loss difference over {len(la)} steps: {max(abs(a - b) for a, b in zip(la, lb)):.2e}")
+    for lc, tc in bf16:
+        print(f"bf16 / fp32 (ours): {tb / tc:.2f}x the speed; largest loss difference {max(abs(a - b) for a, b in zip(lb, lc)):.2e}")
     print(f"peak resident memory of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB")
     return 0
 

@@ -64,3 +64,20 @@ def test_fast_model_matches_plain_model_in_float32(which):
     (r0, l0, _, _), (r1, l1, _, _) = run_both(which, torch.float32)
     assert abs(l1.item() - l0.item()) < 1e-5
     assert (r1 - r0).abs().max().item() < 1e-4  # BatchNorm over one channel amplifies rounding
+
+
+def test_bf16_autocast_step_runs_and_stays_close_to_fp32():
+    import main
+
+    x = torch.rand(20, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    losses = []
+    for bf16 in (False, True):
+        torch.manual_seed(0)
+        model = VAE(PRESETS[1])
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+        torch.manual_seed(1)  # the same eps and dropout masks
+        mean_loss, _, _, steps = main.train_epoch(model, opt, x, 10, torch.arange(20), None, False, "mean", bf16)
+        assert all(p.dtype == torch.float32 for p in model.parameters())  # weights stay fp32
+        assert torch.isfinite(steps).all()
+        losses.append(mean_loss)
+    assert abs(losses[0] - losses[1]) < 1e-2 * losses[0]  # bf16 keeps about 3 significant digits
