@@ -21,7 +21,8 @@ import torch
 from tqdm import tqdm
 
 from main import Parser, evaluate, pick_device, positive_int, to_input
-from model import build_model, class_latent_gaussians, config_from_dict, iwae_nats, sample_classes
+from generator import model_from_state
+from model import class_latent_gaussians, iwae_nats, sample_classes
 from vaeio import UserError, cli, load_checkpoint, load_mnist, write_text
 
 
@@ -43,13 +44,8 @@ def build_parser():
 def run(args) -> dict:
     device = pick_device(args.device)
     state = load_checkpoint(args.checkpoint, map_location=device)
-    try:
-        cfg = config_from_dict(state["config"])
-        model = build_model(cfg).to(device)
-        model.load_state_dict(state["model"])
-    except (ValueError, TypeError, RuntimeError) as e:
-        raise UserError(f"{args.checkpoint} does not match the model ({str(e).splitlines()[0]})") from None
-    model.eval()
+    model = model_from_state(state, args.checkpoint).to(device)
+    cfg = model.cfg
     images = load_mnist(args.data_root, train=False)
     if args.limit is not None and args.limit > len(images):
         raise UserError(f"--limit {args.limit} is larger than the {len(images)} test images")

@@ -88,17 +88,20 @@ def save_curve(series: list[tuple], path: Path, title: str, ylabel: str, show: b
     fig.savefig(path, dpi=FIGURE_DPI, bbox_inches="tight")
 
 
-def load_model(checkpoint: Path):
-    """The model rebuilt from the checkpoint alone (its config names the architecture), in eval mode."""
+def model_from_state(state: dict, source: Path):
+    """The model rebuilt from a loaded checkpoint alone (its config names the architecture), in eval mode."""
     from model import build_model, config_from_dict
 
-    state = load_checkpoint(checkpoint)
     try:
         model = build_model(config_from_dict(state["config"]))
         model.load_state_dict(state["model"])
     except (ValueError, TypeError, RuntimeError) as e:
-        raise UserError(f"{checkpoint} does not match the model ({str(e).splitlines()[0]})") from None
+        raise UserError(f"{source} does not match the model ({str(e).splitlines()[0]})") from None
     return model.eval()
+
+
+def load_model(checkpoint: Path):
+    return model_from_state(load_checkpoint(checkpoint), checkpoint)
 
 
 def prior_samples(checkpoint: Path, n: int, seed: int) -> np.ndarray:
