@@ -44,7 +44,7 @@ def build_parser():
 def run(args) -> dict:
     device = pick_device(args.device)
     state = load_checkpoint(args.checkpoint, map_location=device)
-    model = model_from_state(state, args.checkpoint).to(device)
+    model = model_from_state(state, args.checkpoint, device)
     cfg = model.cfg
     images = load_mnist(args.data_root, train=False)
     if args.limit is not None and args.limit > len(images):

@@ -88,12 +88,12 @@ def save_curve(series: list[tuple], path: Path, title: str, ylabel: str, show: b
     fig.savefig(path, dpi=FIGURE_DPI, bbox_inches="tight")
 
 
-def model_from_state(state: dict, source: Path):
+def model_from_state(state: dict, source: Path, device: torch.device | str = "cpu"):
     """The model rebuilt from a loaded checkpoint alone (its config names the architecture), in eval mode."""
     from model import build_model, config_from_dict
 
     try:
-        model = build_model(config_from_dict(state["config"]))
+        model = build_model(config_from_dict(state["config"]), device)
         model.load_state_dict(state["model"])
     except (ValueError, TypeError, RuntimeError) as e:
         raise UserError(f"{source} does not match the model ({str(e).splitlines()[0]})") from None

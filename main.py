@@ -287,7 +287,7 @@ def train(args) -> int:
     test_x = to_input(test_images[: min(n, len(test_images))], device, cfg)
 
     torch.manual_seed(args.seed)  # seeds CPU and CUDA: initialisation, eps, dropout masks
-    model = build_model(cfg).to(device)
+    model = build_model(cfg, device)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr, betas=args.betas)
     shuffle_gen = torch.Generator().manual_seed(args.seed)
     history = {key: [] for key in HISTORY_KEYS}
@@ -369,7 +369,20 @@ def train(args) -> int:
     del recon
     save_results(out / MODEL_PK, results)
     print(f"wrote {out / MODEL_PK}, {ckpt_path} and {out / FIGURE1}")
+    print(peak_memory(device))
     return 0
+
+
+def peak_memory(device: torch.device) -> str:
+    try:
+        import resource  # Unix only
+    except ImportError:
+        text = "peak resident memory: unknown on this system"
+    else:  # ru_maxrss is in KiB on Linux
+        text = f"peak resident memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB"
+    if device.type == "cuda":
+        text += f", peak GPU memory {torch.cuda.max_memory_allocated(device) / 2**30:.2f} GiB"
+    return text
 
 
 @cli("main.py")

@@ -1,12 +1,12 @@
 """Training-step speed: the original's loop against ours, side by side in one process.
 
-    python benchmarks/train_step.py --data-root ../shared/data [--steps 20] [--model 1]
+    python benchmarks/train_step.py --data-root ../shared/data [--steps 20] [--model 1] [--device cuda]
 
 (a) re-creates the original script's loop from its known facts: plain torch modules, a
 DataLoader over train.data / 255 in order, gradients asked for the input images, every
 batch's reconstructions copied to the host and its loss read with .item().
-(b) is main.py's step: GemmConvTranspose2d, batches sliced from one tensor, nothing
-copied back per batch. Both start from the same weights and draw the same noise (the
+(b) is main.py's step: GemmConvTranspose2d on CPU (cuDNN's kernels on CUDA), batches
+sliced from one tensor on the device, nothing copied back per batch. Both start from the same weights and draw the same noise (the
 same eps and dropout masks), so their losses must agree step for step.
 """
 
@@ -22,17 +22,24 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from main import Parser, positive_int, to_input, train_epoch  # noqa: E402
+from main import Parser, pick_device, positive_int, to_input, train_epoch  # noqa: E402
 from model import PRESETS, VAE, VAEConfig, decoder_shapes, training_loss  # noqa: E402
 from vaeio import cli, load_mnist  # noqa: E402
 
 
-def gemm_gflops(n: int = 2048, reps: int = 5) -> float:
-    a, b = torch.randn(n, n), torch.randn(n, n)
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def gemm_gflops(device: torch.device, n: int = 2048, reps: int = 5) -> float:
+    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
     a @ b
+    sync(device)
     t = time.perf_counter()
     for _ in range(reps):
         a @ b
+    sync(device)
     return 2 * n**3 * reps / (time.perf_counter() - t) / 1e9
 
 
@@ -48,7 +55,7 @@ def forward_flops(cfg: VAEConfig) -> int:
     return flops + 2 * s * in_hw[1] * s  # final Linear(3, 28) per row
 
 
-def original_loop(model, opt, train_data, batch_size, steps):
+def original_loop(model, opt, train_data, batch_size, steps, device):
     """The original's loop, as far as its facts go."""
     # Its own generator: a DataLoader iterator otherwise draws a seed from the global RNG,
     # which would put the two variants' eps and dropout masks out of step.
@@ -57,7 +64,7 @@ def original_loop(model, opt, train_data, batch_size, steps):
     for i, x in enumerate(loader):
         if i == steps:
             break
-        x = x.view(-1, 1, 28, 28).requires_grad_()
+        x = x.view(-1, 1, 28, 28).to(device).requires_grad_()
         recon, mu, logvar = model(x)
         parts = training_loss(recon, x, mu, logvar)
         opt.zero_grad()
@@ -68,7 +75,7 @@ def original_loop(model, opt, train_data, batch_size, steps):
     return losses
 
 
-def our_loop(model, opt, train_x, batch_size, steps, bf16=False):
+def our_loop(model, opt, train_x, batch_size, steps, device, bf16=False):
     losses = []
     data = train_x[: steps * batch_size]
     for i in range(steps):  # one step per call, to read each loss for the comparison
@@ -79,9 +86,11 @@ def our_loop(model, opt, train_x, batch_size, steps, bf16=False):
     return losses
 
 
-def timed(fn, *args):
+def timed(fn, *args, device):
+    sync(device)
     t = time.perf_counter()
-    out = fn(*args)
+    out = fn(*args, device)
+    sync(device)
     return out, time.perf_counter() - t
 
 
@@ -95,43 +104,61 @@ def main(argv=None) -> int:
     p.add_argument("--batch-size", type=positive_int, default=100)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--bf16", action="store_true", help="also time our step under bfloat16 autocast")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu",
+                   help="default cpu; on cuda our step is also timed with the GEMM path that it takes on CPU")
     args = p.parse_args(argv)
+    device = pick_device(args.device)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # as main.py
     images = load_mnist(args.data_root, train=True)
     cfg, bs = PRESETS[args.model], args.batch_size
     n = (args.warmup + args.steps) * bs
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, Model {args.model}, batch {bs}")
-    rate = gemm_gflops()
-    print(f"fp32 GEMM 2048x2048: {rate:.0f} GFLOP/s")
+    where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"{torch.get_num_threads()} CPU threads"
+    print(f"torch {torch.__version__}, {where}, Model {args.model}, batch {bs}")
+    n_gemm = 8192 if device.type == "cuda" else 2048
+    rate = gemm_gflops(device, n_gemm)
+    print(f"fp32 GEMM {n_gemm}x{n_gemm}: {rate:.0f} GFLOP/s")
 
     torch.manual_seed(args.seed)
     init = VAE(cfg, fast=False).state_dict()
     results = {}
+    ours_x = to_input(images[:n], device)
+    # (name, loop, data, the model's transpose convolutions: GEMM path or not); "ours" is
+    # built as main.py builds it, so it takes the GEMM path on CPU only.
     variants = [
-        ("original loop", False, original_loop, images[:n].float() / 255),
-        ("ours", True, our_loop, to_input(images[:n], "cpu")),
+        ("original loop", original_loop, images[:n].float() / 255, False),
+        ("ours", our_loop, ours_x, device.type == "cpu"),
     ]
     if args.bf16:
-        variants.append(("ours, bf16", True, functools.partial(our_loop, bf16=True), to_input(images[:n], "cpu")))
-    for name, fast, loop, data in variants:
-        model = VAE(cfg, fast=fast)
+        variants.append(("ours, bf16", functools.partial(our_loop, bf16=True), ours_x, device.type == "cpu"))
+    if device.type == "cuda":
+        variants.append(("ours, GEMM convs", our_loop, ours_x, True))
+    for name, loop, data, fast in variants:
+        model = VAE(cfg, fast=fast).to(device)
         model.load_state_dict(init)
         opt = torch.optim.Adam(model.parameters(), lr=1e-3)
         torch.manual_seed(args.seed + 1)  # the same eps and dropout masks in both
-        warm, _ = timed(loop, model, opt, data[: args.warmup * bs], bs, args.warmup)
-        losses, seconds = timed(loop, model, opt, data[args.warmup * bs :], bs, args.steps)
+        warm, _ = timed(loop, model, opt, data[: args.warmup * bs], bs, args.warmup, device=device)
+        losses, seconds = timed(loop, model, opt, data[args.warmup * bs :], bs, args.steps, device=device)
         results[name] = (warm + losses, seconds / args.steps)
 
     step_flops = 3 * forward_flops(cfg) * bs  # forward, and the backward's two products
     floor_ms = step_flops / (rate * 1e9) * 1e3
-    print(f"FLOP per training step: {step_flops / 1e9:.1f} GFLOP -> floor at the GEMM rate {floor_ms:.0f} ms")
-    print(f"{'':15} {'ms/step':>8} {'images/s':>9} {'of floor':>9}")
+    print(f"FLOP per training step: {step_flops / 1e9:.1f} GFLOP -> floor at the GEMM rate {floor_ms:.3g} ms")
+    print(f"{'':17} {'ms/step':>8} {'images/s':>9} {'of floor':>9}")
     for name, (_, sec) in results.items():
-        print(f"{name:15} {sec * 1e3:8.1f} {bs / sec:9.0f} {floor_ms / (sec * 1e3):9.0%}")
-    (la, ta), (lb, tb), *bf16 = results.values()
+        print(f"{name:17} {sec * 1e3:8.1f} {bs / sec:9.0f} {floor_ms / (sec * 1e3):9.1%}")
+    (la, ta), (lb, tb) = results["original loop"], results["ours"]
     print(f"speed-up ours / original: {ta / tb:.2f}x")
     print(f"largest loss difference over {len(la)} steps: {max(abs(a - b) for a, b in zip(la, lb)):.2e}")
-    for lc, tc in bf16:
+    if "ours, bf16" in results:
+        lc, tc = results["ours, bf16"]
         print(f"bf16 / fp32 (ours): {tb / tc:.2f}x the speed; largest loss difference {max(abs(a - b) for a, b in zip(lb, lc)):.2e}")
+    if "ours, GEMM convs" in results:
+        lc, tc = results["ours, GEMM convs"]
+        print(f"GEMM path / cuDNN transpose convs (ours): {tb / tc:.2f}x the speed; largest loss difference "
+              f"{max(abs(a - b) for a, b in zip(lb, lc)):.2e}")
+        print(f"peak GPU memory: {torch.cuda.max_memory_allocated(device) / 2**30:.2f} GiB")
     print(f"peak resident memory of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB")
     return 0
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from model import PRESETS, VAE, GemmConvTranspose2d, training_loss
+from model import PRESETS, VAE, GemmConvTranspose2d, build_model, training_loss
 
 
 @pytest.mark.parametrize("cin, cout, h, w, stride", [
@@ -81,3 +81,14 @@ def test_bf16_autocast_step_runs_and_stays_close_to_fp32():
         assert torch.isfinite(steps).all()
         losses.append(mean_loss)
     assert abs(losses[0] - losses[1]) < 1e-2 * losses[0]  # bf16 keeps about 3 significant digits
+
+
+def test_build_model_takes_the_gemm_path_on_cpu_only():
+    # On CUDA cuDNN's transpose convolutions were faster (README, Speed); "meta" stands in
+    # for any non-CPU device here.
+    on_cpu = build_model(PRESETS[1], "cpu")
+    elsewhere = build_model(PRESETS[1], "meta")
+    assert isinstance(on_cpu.decoder[0][0], GemmConvTranspose2d)
+    assert type(elsewhere.decoder[0][0]) is nn.ConvTranspose2d
+    assert next(elsewhere.parameters()).device.type == "meta"
+    assert list(on_cpu.state_dict()) == list(elsewhere.state_dict())
