@@ -138,29 +138,6 @@ def pick_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-M_TRIM_THRESHOLD, M_TOP_PAD = -1, -2  # glibc's mallopt parameters
-
-
-def keep_freed_memory() -> bool:
-    """Ask glibc's malloc to keep freed memory instead of handing it back to the system.
-
-    Every training step frees and reallocates the same large activation buffers; returned
-    to the system, each comes back as fresh pages that fault on first touch (about 13,000
-    minor faults per Model 1 step here). Kept, they are reused: about 1.09x the step speed
-    on this CPU, same numbers (README, Speed). Peak memory is unchanged, since the same
-    buffers are reused. Returns False where the C library has no mallopt (not glibc).
-    """
-    import ctypes
-    import ctypes.util
-
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
-        return False
-    return bool(mallopt(M_TRIM_THRESHOLD, 2**31 - 1) and mallopt(M_TOP_PAD, 512 * 2**20))
-
-
 def rng_state(shuffle_gen: torch.Generator, device: torch.device) -> dict:
     state = {"torch": torch.get_rng_state(), "shuffle": shuffle_gen.get_state()}
     if device.type == "cuda":
@@ -281,7 +258,6 @@ def train(args) -> int:
     device = pick_device(args.device)
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
-    keep_freed_memory()  # host memory: the CPU's activations, and the data path on any device
     settings = {
         "arch": args.arch, "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
         "betas": list(args.betas), "patience": args.patience, "model": args.model,

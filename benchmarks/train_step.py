@@ -6,9 +6,7 @@
 DataLoader over train.data / 255 in order, gradients asked for the input images, every
 batch's reconstructions copied to the host and its loss read with .item().
 (b) is main.py's step: GemmConvTranspose2d on CPU (cuDNN's kernels on CUDA), batches
-sliced from one tensor on the device, nothing copied back per batch, and malloc told to
-keep freed memory (main.keep_freed_memory), which is switched on after (a) has run.
-Both start from the same weights and draw the same noise (the same eps and dropout
+sliced from one tensor on the device, nothing copied back per batch. Both start from the same weights and draw the same noise (the same eps and dropout
 masks), so their losses must agree step for step.
 """
 
@@ -24,7 +22,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from main import Parser, keep_freed_memory, pick_device, positive_int, to_input, train_epoch  # noqa: E402
+from main import Parser, pick_device, positive_int, to_input, train_epoch  # noqa: E402
 from model import PRESETS, VAE, VAEConfig, decoder_shapes, training_loss  # noqa: E402
 from vaeio import cli, load_mnist  # noqa: E402
 
@@ -108,8 +106,6 @@ def main(argv=None) -> int:
     p.add_argument("--bf16", action="store_true", help="also time our step under bfloat16 autocast")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu",
                    help="default cpu; on cuda our step is also timed with the GEMM path that it takes on CPU")
-    p.add_argument("--default-malloc", action="store_true",
-                   help="time ours with glibc's default malloc settings too, not main.py's (keep_freed_memory)")
     args = p.parse_args(argv)
     device = pick_device(args.device)
     if device.type == "cuda":
@@ -138,9 +134,6 @@ def main(argv=None) -> int:
     if device.type == "cuda":
         variants.append(("ours, GEMM convs", our_loop, ours_x, True))
     for name, loop, data, fast in variants:
-        if name == "ours" and not args.default_malloc:
-            # The original loop ran with glibc's defaults; main.py sets this before training.
-            print(f"malloc keeps freed memory from here on (as main.py): {keep_freed_memory()}")
         model = VAE(cfg, fast=fast).to(device)
         model.load_state_dict(init)
         opt = torch.optim.Adam(model.parameters(), lr=1e-3)

@@ -181,3 +181,12 @@ def test_report_builds_from_tiny_runs(trained, mnist_root, tmp_path):
                 "test_pairs_model1.png", "test_pairs_model2.png"):
         assert (out / png).read_bytes()[:4] == b"\x89PNG", png
         assert f"]({png})" in text, png
+
+
+def test_report_names_every_collapsed_stretch():
+    spec = importlib.util.spec_from_file_location("build", ROOT / "report" / "build.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    assert build.epoch_ranges([1, 2, 3, 4, 45, 46, 47, 48, 49]) == "1-4 and 45-49"
+    assert build.epoch_ranges([1, 3, 4, 9]) == "1, 3-4 and 9"
+    assert build.epoch_ranges([7]) == "7"
