@@ -6,8 +6,9 @@
 DataLoader over train.data / 255 in order, gradients asked for the input images, every
 batch's reconstructions copied to the host and its loss read with .item().
 (b) is main.py's step: GemmConvTranspose2d on CPU (cuDNN's kernels on CUDA), batches
-sliced from one tensor on the device, nothing copied back per batch. Both start from the same weights and draw the same noise (the same eps and dropout
-masks), so their losses must agree step for step.
+sliced from one tensor on the device, nothing copied back per batch. Both start from the
+same weights and draw the same noise (the same eps and dropout masks), so their losses
+must agree step for step.
 """
 
 from __future__ import annotations
