@@ -184,6 +184,10 @@ def test_report_builds_from_tiny_runs(trained, mnist_root, tmp_path):
 
 
 def test_report_names_every_collapsed_stretch():
+    import importlib.util
+
+    from conftest import ROOT
+
     spec = importlib.util.spec_from_file_location("build", ROOT / "report" / "build.py")
     build = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(build)
