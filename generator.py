@@ -139,6 +139,28 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def plot_elbo_terms(results: dict, path: Path, show: bool = False) -> bool:
+    """004's plot: both ELBO terms of every training batch against weight updates.
+    False (and nothing written) when the run recorded no updates."""
+    steps_bce, steps_kld = results.get("step_bce", []), results.get("step_kld", [])
+    recorded = [e for e, s in enumerate(steps_bce) if len(s)]  # a first-release run's early epochs have none
+    if not recorded:
+        return False
+    per_epoch = len(steps_bce[recorded[0]])  # updates per epoch: the same in every epoch of a run
+    updates = np.concatenate([e * per_epoch + np.arange(1, len(steps_bce[e]) + 1) for e in recorded])
+    bce = np.concatenate([steps_bce[e] for e in recorded])
+    kld = np.concatenate([steps_kld[e] for e in recorded])
+    title = "The two ELBO terms per training batch, nats per image"
+    if len(recorded) < len(steps_bce):
+        title += f"\n(epochs {recorded[0] + 1}-{len(steps_bce)}; earlier ones were not recorded)"
+        early = f"epochs 1-{recorded[0]} of this run were" if recorded[0] > 1 else "epoch 1 of this run was"
+        print(f"{path.name}: {early} trained by an earlier main.py that did not record every update's terms; "
+              "plotting the rest")
+    save_curve([("reconstruction: -E[log p(x|z)] (BCE)", updates, bce, "b-"), ("KL(q(z|x) || p(z))", updates, kld, "g-")],
+               path, title, "nats per image", show, xlabel="weight updates")
+    return True
+
+
 def generate(args) -> list[Path]:
     out = args.out_dir
     results = load_results(out / MODEL_PK)
@@ -164,14 +186,8 @@ def generate(args) -> list[Path]:
         save_curve(series, path, title, "loss" if "loss" in key else "KLD", args.show)
         written.append(path)
 
-    steps_bce, steps_kld = results.get("step_bce", []), results.get("step_kld", [])
-    if steps_bce and all(len(s) for s in steps_bce):  # runs of the first release did not record steps
-        bce, kld = np.concatenate(steps_bce), np.concatenate(steps_kld)
-        updates = np.arange(1, len(bce) + 1)
-        path = out / ELBO_TERMS
-        save_curve([("reconstruction: -E[log p(x|z)] (BCE)", updates, bce, "b-"), ("KL(q(z|x) || p(z))", updates, kld, "g-")],
-                   path, "The two ELBO terms per training batch, nats per image", "nats per image", args.show,
-                   xlabel="weight updates")
+    path = out / ELBO_TERMS
+    if plot_elbo_terms(results, path, args.show):
         written.append(path)
     train_bce, test_bce = results.get("train_bce_epoch_mean", []), results.get("test_bce", [])
     if train_bce:
@@ -196,6 +212,9 @@ def generate(args) -> list[Path]:
             save_image_grid(both, path, f"The same z ~ N(0, I) after epoch 1 (top) and epoch {last_epoch} (bottom)",
                             args.show, columns=10)
             written.append(path)
+        else:
+            print(f"no {SAMPLES_EPOCH1_VS_LAST}: {out} has no {EPOCH1_CHECKPOINT} (the run began before main.py "
+                  "kept one)")
         if args.data_root is not None:
             images, asked = digits_per_class(ckpt, args.data_root, PER_CLASS, args.seed)
             title = f"{PER_CLASS} generated digits per class (rows 0-9), from class-fitted latent Gaussians"

@@ -20,7 +20,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from generator import prior_samples, save_curve, save_image_grid  # noqa: E402
+from generator import plot_elbo_terms, prior_samples, save_curve, save_image_grid  # noqa: E402
 from main import FIGURE1, Parser, to_input  # noqa: E402
 from model import VAE, VAEConfig, count_parameters  # noqa: E402
 from vaeio import CHECKPOINT, MODEL_PK, cli, load_checkpoint, load_mnist, load_results, write_text  # noqa: E402
@@ -141,6 +141,8 @@ def build(runs: list[Run], out: Path, data_root: Path) -> Path:
         save_image_grid(prior_samples(r.dir / CHECKPOINT, 100, seed=0), out / f"prior_samples_{tag}.png",
                         f"{r.name}: 100 samples decoded from z ~ N(0, I)")
         test_pairs(r, data_root, out / f"test_pairs_{tag}.png")
+        if plot_elbo_terms(r.results, out / f"elbo_terms_{tag}.png"):
+            figs[f"elbo_{tag}"] = f"elbo_terms_{tag}.png"
 
     rows = ["| | " + " | ".join(r.name for r in runs) + " |", "|" + " --- |" * (1 + len(runs))]
 
@@ -183,6 +185,9 @@ def build(runs: list[Run], out: Path, data_root: Path) -> Path:
                "(what the report calls generated images).", "", f"![{r.name} reconstructions](reconstructions_{tag}.png)", "",
                f"Beyond the report ({r.name}): true samples from the prior, and test digits beside their reconstructions.",
                "", f"![{r.name} prior samples](prior_samples_{tag}.png)", "", f"![{r.name} test pairs](test_pairs_{tag}.png)", ""]
+        if f"elbo_{tag}" in figs:
+            md += [f"Beyond the report ({r.name}): the two ELBO terms of every training batch, in nats per image.", "",
+                   f"![{r.name} ELBO terms]({figs[f'elbo_{tag}']})", ""]
     md += ["## Where and why we differ from the report", "",
            "- The report's Figures 4 and 5 are reconstructions of training images, not new digits; "
            "our prior samples show what the model generates from N(0, I).",
@@ -218,7 +223,9 @@ def build(runs: list[Run], out: Path, data_root: Path) -> Path:
                       f"and out of it again by the end ({klds[-1]:.1f} nats at epoch {len(klds)}).{why} The report "
                       "says its Model 2's Figure 5 does not look like MNIST: compare our figure of stored "
                       f"reconstructions above, taken during epoch {len(klds)}"
-                      + (", the pass that came out of the collapse." if collapsed[-1] == len(klds) - 1 else "."))
+                      + (", the pass that came out of the collapse." if collapsed[-1] == len(klds) - 1 else ".")
+                      + (" Its ELBO-terms figure shows the KL term per update."
+                         if f"elbo_{r.name.lower().replace(' ', '')}" in figs else ""))
     md.append("")
     if (out / "comparison.md").exists():
         md += ["## Beside the peer VAEs", "",

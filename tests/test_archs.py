@@ -222,7 +222,7 @@ def test_resume_refuses_another_arch(mnist_root, tmp_path):
     assert main.main(["--arch", "examples", "--epochs", "2", "--resume", *args]) == 0
 
 
-def test_resume_of_a_first_release_checkpoint_keeps_epochs_aligned(mnist_root, tmp_path):
+def test_resume_of_a_first_release_checkpoint_keeps_epochs_aligned(mnist_root, tmp_path, capsys):
     args = ["--data-root", str(mnist_root), "--out-dir", str(tmp_path), "--limit", "100", "--no-progress"]
     assert main.main(["--epochs", "1", *args]) == 0
     state = load_checkpoint(tmp_path / "checkpoint.pt")
@@ -236,5 +236,8 @@ def test_resume_of_a_first_release_checkpoint_keeps_epochs_aligned(mnist_root, t
     assert len(r["train_bce_epoch_mean"]) == len(r["test_bce"]) == 2
     assert np.isnan(r["train_bce_epoch_mean"][0]) and np.isfinite(r["train_bce_epoch_mean"][1])
     assert r["step_bce"][0] == [] and len(r["step_bce"][1]) == 1
+    capsys.readouterr()
     assert generator.main(["--out-dir", str(tmp_path)]) == 0
-    assert not (tmp_path / generator.ELBO_TERMS).exists()  # epoch 1's updates are unknown: no misplaced curve
+    # Epoch 1's updates are unknown: the curve starts at epoch 2's, and says so.
+    assert (tmp_path / generator.ELBO_TERMS).read_bytes()[:4] == b"\x89PNG"
+    assert "epoch 1 of this run was trained by an earlier main.py" in capsys.readouterr().out

@@ -178,7 +178,7 @@ def test_report_builds_from_tiny_runs(trained, mnist_root, tmp_path):
     assert "k=2" in text  # Model 2's IWAE bound is reported
     for png in ("figure1_mnist.png", "figure2_loss.png", "figure3_kld.png", "reconstructions_model1.png",
                 "reconstructions_model2.png", "prior_samples_model1.png", "prior_samples_model2.png",
-                "test_pairs_model1.png", "test_pairs_model2.png"):
+                "test_pairs_model1.png", "test_pairs_model2.png", "elbo_terms_model1.png", "elbo_terms_model2.png"):
         assert (out / png).read_bytes()[:4] == b"\x89PNG", png
         assert f"]({png})" in text, png
 
