@@ -1,0 +1,116 @@
+"""Does capturing the whole training step in a CUDA graph pay on a GPU? Eager against graph.
+
+    python benchmarks/cuda_graph_trial.py --data-root DIR [--steps 200]
+
+At batch 100 the GPU step is bound by kernel launches (README, Speed). This replays the
+forward, the backward and Adam's update as one CUDA graph (static input buffer, Adam with
+capturable=True) and compares it with the eager step from the same weights and noise:
+ms per step, and the largest loss difference over the timed steps.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from main import Parser, pick_device, positive_int, to_input  # noqa: E402
+from model import PRESETS, build_model, training_loss  # noqa: E402
+from vaeio import UserError, cli, load_mnist  # noqa: E402
+
+
+def eager_steps(model, opt, data, bs, steps):
+    losses = torch.empty(steps, device=data.device)
+    for i in range(steps):
+        x = data[i * bs : (i + 1) * bs]
+        recon, mu, logvar = model(x)
+        parts = training_loss(recon, x, mu, logvar)
+        opt.zero_grad(set_to_none=False)  # graphs need the .grad tensors to stay put
+        parts.total.backward()
+        opt.step()
+        losses[i] = parts.total.detach()
+    return losses
+
+
+def graph_steps(model, opt, data, bs, steps, warmup):
+    static_x = data[:bs].clone()
+    static_loss = torch.zeros((), device=data.device)
+
+    def step():
+        recon, mu, logvar = model(static_x)
+        parts = training_loss(recon, static_x, mu, logvar)
+        opt.zero_grad(set_to_none=False)
+        parts.total.backward()
+        opt.step()
+        static_loss.copy_(parts.total.detach())
+
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):  # warm-up off the capture stream, as the CUDA-graph docs ask
+        for i in range(warmup):
+            static_x.copy_(data[i * bs : (i + 1) * bs])
+            step()
+    torch.cuda.current_stream().wait_stream(side)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        step()
+    losses = torch.empty(steps, device=data.device)
+    torch.cuda.synchronize()
+    t = time.perf_counter()
+    for i in range(steps):
+        static_x.copy_(data[(warmup + i) * bs : (warmup + i + 1) * bs])
+        graph.replay()
+        losses[i] = static_loss
+    torch.cuda.synchronize()
+    return losses, time.perf_counter() - t
+
+
+@cli("cuda_graph_trial.py")
+def main(argv=None) -> int:
+    p = Parser(prog="cuda_graph_trial.py", description=__doc__.splitlines()[0])
+    p.add_argument("--data-root", type=Path, default=Path("./data"))
+    p.add_argument("--steps", type=positive_int, default=200, help="timed steps; default 200")
+    p.add_argument("--warmup", type=positive_int, default=10, help="eager steps first; default 10")
+    p.add_argument("--model", type=int, choices=sorted(PRESETS), default=1)
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args(argv)
+    device = pick_device("cuda")
+    if device.type != "cuda":
+        raise UserError("this trial needs a CUDA device")
+    torch.backends.cudnn.benchmark = True
+    bs, cfg = 100, PRESETS[args.model]
+    data = to_input(load_mnist(args.data_root, train=True)[: (args.warmup + args.steps) * bs], device)
+    torch.manual_seed(args.seed)
+    init = build_model(cfg, device).state_dict()
+    print(f"torch {torch.__version__}, {torch.cuda.get_device_name(device)}, Model {args.model}, batch {bs}")
+
+    results = {}
+    for name in ("eager", "graph"):
+        model = build_model(cfg, device)
+        model.load_state_dict(init)
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3, capturable=True)
+        torch.manual_seed(args.seed + 1)
+        if name == "eager":
+            eager_steps(model, opt, data, bs, args.warmup)
+            torch.cuda.synchronize()
+            t = time.perf_counter()
+            losses = eager_steps(model, opt, data[args.warmup * bs :], bs, args.steps)
+            torch.cuda.synchronize()
+            seconds = time.perf_counter() - t
+        else:
+            losses, seconds = graph_steps(model, opt, data, bs, args.steps, args.warmup)
+        results[name] = (losses.cpu(), seconds / args.steps)
+        print(f"{name:6} {seconds / args.steps * 1e3:7.2f} ms/step")
+    (le, te), (lg, tg) = results["eager"], results["graph"]
+    print(f"graph / eager: {te / tg:.2f}x the speed; largest loss difference over {args.steps} steps "
+          f"{(le - lg).abs().max().item():.2e} (first 20: {(le[:20] - lg[:20]).abs().max().item():.2e})")
+    print(f"peak GPU memory: {torch.cuda.max_memory_allocated(device) / 2**30:.2f} GiB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
