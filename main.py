@@ -160,7 +160,7 @@ class TrainStep:
     """One optimisation step on the batch data[idx]: eager, or replayed from a CUDA graph.
 
     At batch 100 a GPU step is bound by kernel launches; replaying the whole step (forward,
-    backward, Adam) as one CUDA graph ran it 4.1-4.5x faster on an H100, with the same
+    backward, Adam) as one CUDA graph ran it 4.2-5.1x faster on an H100, with the same
     losses (README, Speed). The graph is captured after WARMUP eager steps on a side
     stream, as PyTorch's CUDA-graph docs ask, and reused for every full batch of the run;
     a short last batch runs eagerly. Its outputs are static buffers: use them before the

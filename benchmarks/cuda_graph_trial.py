@@ -2,10 +2,10 @@
 
     python benchmarks/cuda_graph_trial.py --data-root DIR [--steps 200]
 
-At batch 100 the GPU step is bound by kernel launches (README, Speed). This replays the
-forward, the backward and Adam's update as one CUDA graph (static input buffer, Adam with
-capturable=True) and compares it with the eager step from the same weights and noise:
-ms per step, and the largest loss difference over the timed steps.
+At batch 100 the GPU step is bound by kernel launches (README, Speed). main.TrainStep
+replays the forward, the backward and Adam's update as one CUDA graph; this times it
+against the same TrainStep run eagerly, from the same weights and noise: ms per step, and
+the largest loss difference over the timed steps.
 """
 
 from __future__ import annotations
@@ -18,53 +18,19 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from main import Parser, pick_device, positive_int, to_input  # noqa: E402
-from model import PRESETS, build_model, training_loss  # noqa: E402
+from main import Parser, TrainStep, pick_device, positive_int, to_input  # noqa: E402
+from model import PRESETS, build_model  # noqa: E402
 from vaeio import UserError, cli, load_mnist  # noqa: E402
 
 
-def eager_steps(model, opt, data, bs, steps):
-    losses = torch.empty(steps, device=data.device)
-    for i in range(steps):
-        x = data[i * bs : (i + 1) * bs]
-        recon, mu, logvar = model(x)
-        parts = training_loss(recon, x, mu, logvar)
-        opt.zero_grad(set_to_none=False)  # graphs need the .grad tensors to stay put
-        parts.total.backward()
-        opt.step()
-        losses[i] = parts.total.detach()
-    return losses
-
-
-def graph_steps(model, opt, data, bs, steps, warmup):
-    static_x = data[:bs].clone()
-    static_loss = torch.zeros((), device=data.device)
-
-    def step():
-        recon, mu, logvar = model(static_x)
-        parts = training_loss(recon, static_x, mu, logvar)
-        opt.zero_grad(set_to_none=False)
-        parts.total.backward()
-        opt.step()
-        static_loss.copy_(parts.total.detach())
-
-    side = torch.cuda.Stream()
-    side.wait_stream(torch.cuda.current_stream())
-    with torch.cuda.stream(side):  # warm-up off the capture stream, as the CUDA-graph docs ask
-        for i in range(warmup):
-            static_x.copy_(data[i * bs : (i + 1) * bs])
-            step()
-    torch.cuda.current_stream().wait_stream(side)
-    graph = torch.cuda.CUDAGraph()
-    with torch.cuda.graph(graph):
-        step()
+def timed_steps(step, data, bs, first, steps):
+    """Run `steps` training steps from batch `first`; (their losses, seconds)."""
     losses = torch.empty(steps, device=data.device)
     torch.cuda.synchronize()
     t = time.perf_counter()
     for i in range(steps):
-        static_x.copy_(data[(warmup + i) * bs : (warmup + i + 1) * bs])
-        graph.replay()
-        losses[i] = static_loss
+        _, parts, _ = step(torch.arange((first + i) * bs, (first + i + 1) * bs, device=data.device))
+        losses[i] = parts.total
     torch.cuda.synchronize()
     return losses, time.perf_counter() - t
 
@@ -74,7 +40,8 @@ def main(argv=None) -> int:
     p = Parser(prog="cuda_graph_trial.py", description=__doc__.splitlines()[0])
     p.add_argument("--data-root", type=Path, default=Path("./data"))
     p.add_argument("--steps", type=positive_int, default=200, help="timed steps; default 200")
-    p.add_argument("--warmup", type=positive_int, default=10, help="eager steps first; default 10")
+    p.add_argument("--warmup", type=positive_int, default=10,
+                   help="untimed steps first (the graph is captured in them); default 10")
     p.add_argument("--model", type=int, choices=sorted(PRESETS), default=1)
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
@@ -92,17 +59,12 @@ def main(argv=None) -> int:
     for name in ("eager", "graph"):
         model = build_model(cfg, device)
         model.load_state_dict(init)
+        # capturable in both, so the two differ only in how the step is launched
         opt = torch.optim.Adam(model.parameters(), lr=1e-3, capturable=True)
-        torch.manual_seed(args.seed + 1)
-        if name == "eager":
-            eager_steps(model, opt, data, bs, args.warmup)
-            torch.cuda.synchronize()
-            t = time.perf_counter()
-            losses = eager_steps(model, opt, data[args.warmup * bs :], bs, args.steps)
-            torch.cuda.synchronize()
-            seconds = time.perf_counter() - t
-        else:
-            losses, seconds = graph_steps(model, opt, data, bs, args.steps, args.warmup)
+        step = TrainStep(model, opt, data, bs, graph=name == "graph")  # main.py's step
+        torch.manual_seed(args.seed + 1)  # the same eps and dropout masks in both
+        timed_steps(step, data, bs, 0, args.warmup)  # the graph is captured in these
+        losses, seconds = timed_steps(step, data, bs, args.warmup, args.steps)
         results[name] = (losses.cpu(), seconds / args.steps)
         print(f"{name:6} {seconds / args.steps * 1e3:7.2f} ms/step")
     (le, te), (lg, tg) = results["eager"], results["graph"]

@@ -51,6 +51,7 @@ class Run:
         self.cfg = VAEConfig.from_dict(self.state["config"])
         self.train = self.state["train_config"]
         self.name = f"Model {self.train['model']}"
+        self.tag = self.name.lower().replace(" ", "")  # in figure file names: model1, model2
         self.epochs = len(self.results["train_loss_history"])
         evals = sorted(folder.glob("evaluation_k*.json"), key=lambda p: int(p.stem.split("_k")[1]))
         self.iwae = json.loads(evals[-1].read_text()) if evals else None
@@ -133,7 +134,7 @@ def build(runs: list[Run], out: Path, data_root: Path) -> Path:
     curves(runs, "train_loss_history", 0, out / "figure2_loss.png", "Loss (BCE + KLD) per epoch", "loss")
     curves(runs, "train_regularization_terms", 1, out / "figure3_kld.png", "Regularization term (KLD) per epoch", "KLD")
     for i, r in enumerate(runs):
-        tag = r.name.lower().replace(" ", "")
+        tag = r.tag
         recon = np.asarray(r.results["train_reconstruction_images"])
         pick = torch.randperm(len(recon), generator=torch.Generator().manual_seed(0))[:100].numpy()
         save_image_grid(recon[pick], out / f"reconstructions_{tag}.png",
@@ -180,7 +181,7 @@ def build(runs: list[Run], out: Path, data_root: Path) -> Path:
     md += ["Figures 2 and 3: loss and KLD per epoch, ours and the report's.", "",
            "![Figure 2](figure2_loss.png)", "", "![Figure 3](figure3_kld.png)", ""]
     for i, r in enumerate(runs):
-        tag = r.name.lower().replace(" ", "")
+        tag = r.tag
         md += [f"Figure {4 + i} ({r.name}): 100 random stored reconstructions of training images "
                "(what the report calls generated images).", "", f"![{r.name} reconstructions](reconstructions_{tag}.png)", "",
                f"Beyond the report ({r.name}): true samples from the prior, and test digits beside their reconstructions.",
@@ -225,7 +226,7 @@ def build(runs: list[Run], out: Path, data_root: Path) -> Path:
                       f"reconstructions above, taken during epoch {len(klds)}"
                       + (", the pass that came out of the collapse." if collapsed[-1] == len(klds) - 1 else ".")
                       + (" Its ELBO-terms figure shows the KL term per update."
-                         if f"elbo_{r.name.lower().replace(' ', '')}" in figs else ""))
+                         if f"elbo_{r.tag}" in figs else ""))
     md.append("")
     if (out / "comparison.md").exists():
         md += ["## Beside the peer VAEs", "",
