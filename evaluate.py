@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from main import Parser, evaluate, pick_device, positive_int, to_input
+from main import Parser, evaluate, pick_device, positive_int, reuse_freed_memory, to_input
 from generator import model_from_state
 from model import class_latent_gaussians, iwae_nats, sample_classes
 from vaeio import UserError, cli, load_checkpoint, load_mnist, write_text
@@ -43,6 +43,8 @@ def build_parser():
 
 def run(args) -> dict:
     device = pick_device(args.device)
+    if device.type == "cpu":
+        reuse_freed_memory()  # as main.py: the big activations are reused, not page-faulted in afresh
     state = load_checkpoint(args.checkpoint, map_location=device)
     model = model_from_state(state, args.checkpoint, device)
     cfg = model.cfg

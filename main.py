@@ -126,6 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-cuda-graph", action="store_true",
                    help="on CUDA, run every step eagerly instead of replaying it from a CUDA graph "
                         "(the graph is the default there, and is off with --bf16)")
+    p.add_argument("--default-malloc", action="store_true",
+                   help="on CPU, leave glibc's malloc as it is (by default freed memory is kept for reuse: "
+                        "faster, same results; see reuse_freed_memory)")
     p.add_argument("--resume", action="store_true", help="continue from OUT_DIR/checkpoint.pt")
     p.add_argument("--overwrite", action="store_true", help="start afresh even if OUT_DIR holds an earlier run")
     p.add_argument("--no-progress", action="store_true", help="no progress bars (they are off anyway when not a terminal)")
@@ -139,6 +142,31 @@ def pick_device(name: str) -> torch.device:
     if (name == "cuda" and not cuda) or (name == "mps" and not mps):
         raise UserError(f"--device {name} was asked for, but this machine has no {name.upper()} device that PyTorch can use")
     return torch.device(name)
+
+
+# glibc's mallopt parameters (malloc.h)
+M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4
+
+
+def reuse_freed_memory() -> bool:
+    """Tell glibc's malloc to serve every allocation from its heap and keep what is freed.
+
+    By default glibc hands each allocation over 32 MiB (Model 1's 36 MB product of the first
+    transpose convolution, forward and backward) to mmap and back to the system when freed,
+    so every step page-faults it in afresh: about 14,000 minor faults per step here. Kept
+    on the heap they are reused: over a whole epoch the step ran 1.07-1.14x faster, with
+    bit-identical losses and the same peak memory (README, Speed). A process-wide setting,
+    made once at start-up like a thread count. Returns False where there is no glibc mallopt.
+    """
+    import ctypes
+    import ctypes.util
+
+    try:
+        mallopt = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
+    except (OSError, AttributeError):
+        return False
+    # mallopt returns 1 on success; its value argument is an int, hence the 2 GiB cap.
+    return bool(mallopt(M_MMAP_MAX, 0) and mallopt(M_TRIM_THRESHOLD, 2**31 - 1))
 
 
 def rng_state(shuffle_gen: torch.Generator, device: torch.device) -> dict:
@@ -323,12 +351,13 @@ def train(args) -> int:
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
     graph = device.type == "cuda" and not args.bf16 and not args.no_cuda_graph  # see TrainStep
+    reused = device.type == "cpu" and not args.default_malloc and reuse_freed_memory()
     settings = {
         "arch": args.arch, "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
         "betas": list(args.betas), "patience": args.patience, "model": args.model,
         "seed": args.seed, "shuffle": args.shuffle, "limit": args.limit,
         "bf16": args.bf16, "eval_batch_size": args.eval_batch_size, "data_root": str(args.data_root), "device": str(device),
-        "cuda_graph": graph,
+        "cuda_graph": graph, "reuse_freed_memory": reused,
     }
     ckpt_path = out / CHECKPOINT
     state = None

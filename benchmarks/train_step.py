@@ -1,14 +1,18 @@
 """Training-step speed: the original's loop against ours, side by side in one process.
 
-    python benchmarks/train_step.py --data-root ../shared/data [--steps 20] [--model 1] [--device cuda]
+    python benchmarks/train_step.py --data-root ../shared/data [--steps 20] [--model 1] [--device cuda] [--profile 6]
 
 (a) re-creates the original script's loop from its known facts: plain torch modules, a
 DataLoader over train.data / 255 in order, gradients asked for the input images, every
 batch's reconstructions copied to the host and its loss read with .item().
 (b) is main.py's step: GemmConvTranspose2d on CPU (cuDNN's kernels on CUDA), batches
-sliced from one tensor on the device, nothing copied back per batch. Both start from the
-same weights and draw the same noise (the same eps and dropout masks), so their losses
-must agree step for step.
+sliced from one tensor on the device, nothing copied back per batch, and on CPU glibc's
+malloc told to keep freed memory (main.reuse_freed_memory), as main.py does. All start
+from the same weights and draw the same noise (the same eps and dropout masks), so their
+losses must agree step for step.
+
+On CPU the malloc setting is timed on its own too: (a) and (b) run with glibc's defaults
+first, before it is switched on (it cannot be switched back), then (b) and (a) with it.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from main import Parser, pick_device, positive_int, to_input, train_epoch  # noqa: E402
+from main import Parser, pick_device, positive_int, reuse_freed_memory, to_input, train_epoch  # noqa: E402
 from model import PRESETS, VAE, VAEConfig, decoder_shapes, training_loss  # noqa: E402
 from vaeio import cli, load_mnist  # noqa: E402
 
@@ -105,6 +109,8 @@ def main(argv=None) -> int:
     p.add_argument("--batch-size", type=positive_int, default=100)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--bf16", action="store_true", help="also time our step under bfloat16 autocast")
+    p.add_argument("--profile", type=int, default=0, metavar="N",
+                   help="then profile N more steps of ours with torch.profiler and print where the time goes")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu",
                    help="default cpu; on cuda our step is also timed with the GEMM path that it takes on CPU")
     args = p.parse_args(argv)
@@ -124,17 +130,24 @@ def main(argv=None) -> int:
     init = VAE(cfg, fast=False).state_dict()
     results = {}
     ours_x = to_input(images[:n], device)
-    # (name, loop, data, the model's transpose convolutions: GEMM path or not); "ours" is
-    # built as main.py builds it, so it takes the GEMM path on CPU only.
-    variants = [
-        ("original loop", original_loop, images[:n].float() / 255, False),
-        ("ours", our_loop, ours_x, device.type == "cpu"),
-    ]
+    # (name, loop, data, the model's transpose convolutions: GEMM path or not, malloc keeps
+    # freed memory); "ours" is built and run as main.py does: the GEMM path and the malloc
+    # setting on CPU only. The untuned variants come first: the setting is for good.
+    cpu = device.type == "cpu"
+    original_x = images[:n].float() / 255
+    variants = [("original loop", original_loop, original_x, False, False)]
+    if cpu:
+        variants.append(("ours, malloc default", our_loop, ours_x, True, False))
+    variants.append(("ours", our_loop, ours_x, cpu, cpu))
     if args.bf16:
-        variants.append(("ours, bf16", functools.partial(our_loop, bf16=True), ours_x, device.type == "cpu"))
-    if device.type == "cuda":
-        variants.append(("ours, GEMM convs", our_loop, ours_x, True))
-    for name, loop, data, fast in variants:
+        variants.append(("ours, bf16", functools.partial(our_loop, bf16=True), ours_x, cpu, cpu))
+    if cpu:
+        variants.append(("original, malloc kept", original_loop, original_x, False, True))
+    else:
+        variants.append(("ours, GEMM convs", our_loop, ours_x, True, False))
+    for name, loop, data, fast, keep in variants:
+        if keep and not reuse_freed_memory():
+            print("no glibc mallopt here: the malloc setting is not applied")
         model = VAE(cfg, fast=fast).to(device)
         model.load_state_dict(init)
         opt = torch.optim.Adam(model.parameters(), lr=1e-3)
@@ -142,16 +155,22 @@ def main(argv=None) -> int:
         warm, _ = timed(loop, model, opt, data[: args.warmup * bs], bs, args.warmup, device=device)
         losses, seconds = timed(loop, model, opt, data[args.warmup * bs :], bs, args.steps, device=device)
         results[name] = (warm + losses, seconds / args.steps)
+        if name == "ours" and args.profile:
+            profiled = (model, opt, to_input(images[: args.profile * bs], device), bs, args.profile)
 
     step_flops = 3 * forward_flops(cfg) * bs  # forward, and the backward's two products
     floor_ms = step_flops / (rate * 1e9) * 1e3
     print(f"FLOP per training step: {step_flops / 1e9:.1f} GFLOP -> floor at the GEMM rate {floor_ms:.3g} ms")
-    print(f"{'':17} {'ms/step':>8} {'images/s':>9} {'of floor':>9}")
+    print(f"{'':22} {'ms/step':>8} {'images/s':>9} {'of floor':>9}")
     for name, (_, sec) in results.items():
-        print(f"{name:17} {sec * 1e3:8.1f} {bs / sec:9.0f} {floor_ms / (sec * 1e3):9.1%}")
+        print(f"{name:22} {sec * 1e3:8.1f} {bs / sec:9.0f} {floor_ms / (sec * 1e3):9.1%}")
     (la, ta), (lb, tb) = results["original loop"], results["ours"]
     print(f"speed-up ours / original: {ta / tb:.2f}x")
-    print(f"largest loss difference over {len(la)} steps: {max(abs(a - b) for a, b in zip(la, lb)):.2e}")
+    if cpu:
+        print(f"  the malloc setting alone (ours, kept / default): {results['ours, malloc default'][1] / tb:.2f}x; "
+              f"ours / original, both with it: {results['original, malloc kept'][1] / tb:.2f}x")
+    worst = max(abs(a - b) for name, (lc, _) in results.items() if "bf16" not in name for a, b in zip(la, lc))
+    print(f"largest loss difference over {len(la)} steps (all fp32 variants against the original): {worst:.2e}")
     if "ours, bf16" in results:
         lc, tc = results["ours, bf16"]
         print(f"bf16 / fp32 (ours): {tb / tc:.2f}x the speed; largest loss difference {max(abs(a - b) for a, b in zip(lb, lc)):.2e}")
@@ -161,7 +180,22 @@ def main(argv=None) -> int:
               f"{max(abs(a - b) for a, b in zip(lb, lc)):.2e}")
         print(f"peak GPU memory: {torch.cuda.max_memory_allocated(device) / 2**30:.2f} GiB")
     print(f"peak resident memory of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB")
+    if args.profile:
+        print_profile(*profiled, device)
     return 0
+
+
+def print_profile(model, opt, data, bs, steps, device, rows=20):
+    """Where `steps` of our training steps spend their time, per operator and input shape."""
+    from torch.profiler import ProfilerActivity, profile
+
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
+    with profile(activities=activities, record_shapes=True) as prof:
+        _, seconds = timed(our_loop, model, opt, data, bs, steps, device=device)
+    print(f"\nprofile of {steps} steps of ours ({seconds / steps * 1e3:.1f} ms per step with the profiler on), "
+          "self time per operator and input shapes:")
+    print(prof.key_averages(group_by_input_shape=True).table(sort_by="self_cpu_time_total", row_limit=rows,
+                                                              max_name_column_width=32, max_shapes_column_width=60))
 
 
 if __name__ == "__main__":
