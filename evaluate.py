@@ -20,10 +20,10 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from main import Parser, evaluate, pick_device, positive_int, reuse_freed_memory, to_input
-from generator import model_from_state
+from clitools import Parser, cli, pick_device, positive_int
 from model import class_latent_gaussians, iwae_nats, sample_classes
-from vaeio import UserError, cli, load_checkpoint, load_mnist, write_text
+from training import evaluate, reuse_freed_memory, to_input
+from vaeio import UserError, load_checkpoint, load_mnist, model_from_state, write_text
 
 
 def build_parser():
@@ -70,7 +70,7 @@ def run(args) -> dict:
         "iwae_k": args.k, "iwae_nats": (total / len(x)).item(), "iwae_seconds": iwae_s, "seed": args.seed,
     }
     if args.classifier is not None:
-        from classifier import load_classifier, predict
+        from judge import load_classifier, predict
 
         judge = load_classifier(args.classifier, device)
         train_images, labels = load_mnist(args.data_root, train=True, with_labels=True)

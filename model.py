@@ -1,15 +1,15 @@
-"""The report's VAE (an LSTM encoder over the 28 image rows, a transpose-convolution decoder)
-and, behind the same interface, the peer VAEs it is compared with.
+"""The report's VAE: an LSTM reads the 28 image rows, a stack of transpose convolutions draws them.
 
-Each architecture's sizes live in one frozen config dataclass; every layer shape derives
-from it, and `build_model(cfg)` makes the model. Importing this module does nothing but
-define things.
+    VAEConfig        every size (Table 2); PRESETS[1], PRESETS[2] are Model 1 and Model 2
+    LSTMEncoder      x (B, 1, 28, 28) -> mu, logvar (B, 28, C): one latent row per image row
+    ReportDecoder    z (B, 28, C) -> logits (B, 1, 28, 28): three transpose-conv blocks, then
+                     Table 2's "Fully Connected(a19, 28)" on each row
+    VAE              encode(x) -> (mu, logvar), reparameterize, decode(z), forward -> (recon, mu, logvar)
+    training_loss    the training objective; negative_elbo the evaluation measure (nats per image)
 
-    lstm      VAEConfig     the report's Model 1 / Model 2 (001)
-    conv      ConvVAEConfig convolutional VAE, latent 15 (002)
-    mlp       MLPVAEConfig  784-400-200-20 (003)
-    mlp14     MLPVAEConfig  14x14 binarized MNIST, 196-128-8 (004)
-    examples  MLPVAEConfig  pytorch/examples' 784-400-20 baseline
+The peers' encoders and decoders, and models composed of any encoder and decoder, are in
+parts.py; `parts.build_model(cfg)` builds any of them. Importing this module does nothing
+but define things.
 
 Facts of the report's original code (they decide where the report's text is vague):
 - mu and v come from two separate Linear(32, C) layers applied at every LSTM timestep,
@@ -17,12 +17,18 @@ Facts of the report's original code (they decide where the report's text is vagu
 - z (B, 28, C) goes into the decoder by a plain reshape to (B, C, 28, 1), not a transpose.
 - The training loss is BCE averaged over all pixels plus KL averaged over all latent
   elements (`training_loss`); the report's "regularization term" is that KL.
+
+The decoder's last stage maps each row's 3 features to 28 logits with one shared
+Linear(3, 28), so every image's logit matrix is H(z) W^T + 1 b^T: rank at most 4, built
+from the same three column profiles (report/ablation.md measures what that costs).
+`decoder_channels[-1] > 1` ("report-fullrank") widens that last map to remove the bound.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from dataclasses import dataclass
 from typing import ClassVar, NamedTuple
 
@@ -101,6 +107,159 @@ def decoder_shapes(cfg: VAEConfig) -> list[tuple[tuple[int, int, int], tuple[int
     return shapes
 
 
+class LSTMEncoder(nn.Module):
+    """The report's encoder: LSTM over the rows, ReLU, then mu and logvar at every timestep."""
+
+    def __init__(self, cfg: VAEConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.lstm = nn.LSTM(cfg.image_size, cfg.lstm_hidden, cfg.lstm_layers, batch_first=True)
+        self.fc_mu = nn.Linear(cfg.lstm_hidden, cfg.latent_channels)
+        self.fc_logvar = nn.Linear(cfg.lstm_hidden, cfg.latent_channels)
+        self.latent_shape = (cfg.image_size, cfg.latent_channels)
+
+    def hidden(self, x: torch.Tensor) -> torch.Tensor:
+        rows = x.reshape(x.shape[0], self.cfg.image_size, self.cfg.image_size)  # (B, 28, 28)
+        # The LSTM stays fp32 under --bf16: oneDNN has no bf16 LSTM on CPUs without bf16
+        # instructions, and it is a small share of the FLOPs.
+        with torch.autocast(x.device.type, enabled=False):
+            h, _ = self.lstm(rows.to(self.lstm.weight_ih_l0.dtype))  # (B, 28, H), zero initial state
+        return h
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h = F.relu(self.hidden(x))
+        return self.fc_mu(h), self.fc_logvar(h)  # (B, 28, C) each
+
+
+class LSTMVectorEncoder(LSTMEncoder):
+    """"lstm-vector": the report's LSTM, but only its last hidden state -> one latent (C,).
+
+    No ReLU here: the last hidden state is tanh-bounded in (-1, 1), and a ReLU would drop
+    its negative half, which the report's per-row heads can spare and one vector cannot.
+    """
+
+    def __init__(self, cfg: VAEConfig):
+        super().__init__(cfg)
+        self.latent_shape = (cfg.latent_channels,)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h = self.hidden(x)[:, -1]  # (B, H): the state after the last row
+        return self.fc_mu(h), self.fc_logvar(h)  # (B, C) each
+
+
+class ReportDecoder(nn.Module):
+    """The report's decoder, returning logits: z (B, 28, C) -> (B, 1, 28, 28).
+
+    fast=True computes the transpose convolutions with GemmConvTranspose2d (same
+    parameters, same state_dict, same math; faster on CPU)."""
+
+    def __init__(self, cfg: VAEConfig, fast: bool = True):
+        super().__init__()
+        self.cfg = cfg
+        conv = GemmConvTranspose2d if fast else nn.ConvTranspose2d
+        blocks, in_ch = [], cfg.latent_channels
+        for out_ch in cfg.decoder_channels:
+            blocks.append(nn.Sequential(
+                conv(in_ch, out_ch, cfg.kernel_size, stride=cfg.stride),
+                nn.ReLU(),
+                nn.BatchNorm2d(out_ch),
+                nn.MaxPool2d(cfg.pool),
+                nn.Dropout2d(cfg.dropout) if cfg.dropout > 0 else nn.Identity(),
+            ))
+            in_ch = out_ch
+        self.blocks = nn.Sequential(*blocks)
+        channels, _, width = decoder_shapes(cfg)[-1][1]  # (1, 28, 3) for both models
+        # Table 2's "Fully Connected(a19, 28)": one Linear(3, 28) on every row. With more
+        # than one last channel, each row's channels x columns features go in together.
+        self.fc_out = nn.Linear(channels * width, cfg.image_size)
+        self.latent_shape = (cfg.image_size, cfg.latent_channels)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        b, rows = z.shape[0], self.cfg.image_size
+        # Plain reshape, not a transpose, as the original: (B, 28, C) -> (B, C, 28, 1).
+        h = self.blocks(z.reshape(b, self.cfg.latent_channels, rows, 1))  # (B, K, 28, 3)
+        h = h.permute(0, 2, 1, 3).reshape(b, rows, -1)  # (B, 28, K*3): each row's features
+        return self.fc_out(h).unsqueeze(1)  # (B, 1, 28, 28) logits
+
+
+class VAEBase(nn.Module):
+    """What every architecture shares: an encoder x -> (mu, logvar), a decoder z -> logits,
+    an optional adapter between them, and z = mu + eps * std in between. `latent_shape` is
+    z's shape per image (the encoder's).
+
+    Checkpoints written before the parts existed name the layers flat (lstm.*, fc_out.*);
+    `LEGACY_PREFIXES` maps them, so old checkpoints load unchanged."""
+
+    LEGACY_PREFIXES: ClassVar[dict[str, str]] = {}
+
+    def __init__(self, cfg: _Config, encoder: nn.Module, decoder: nn.Module, adapter: nn.Module | None = None):
+        super().__init__()
+        self.cfg = cfg
+        self.encoder = encoder
+        if adapter is not None:
+            self.adapter = adapter
+        self.decoder = decoder
+        self.latent_shape = tuple(encoder.latent_shape)
+        self._register_load_state_dict_pre_hook(self._upgrade_legacy_keys)
+
+    def _upgrade_legacy_keys(self, state_dict, prefix, *args):
+        keys = [k[len(prefix):] for k in state_dict if k.startswith(prefix)]
+        if not any(_is_legacy_key(k) for k in keys):
+            return
+        for key in keys:
+            for old, new in self.LEGACY_PREFIXES.items():
+                if key.startswith(old):
+                    state_dict[prefix + new + key[len(old):]] = state_dict.pop(prefix + key)
+                    break
+
+    @staticmethod
+    def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+        std = torch.exp(0.5 * logvar)
+        return mu + torch.randn_like(std) * std
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.encoder(x)
+
+    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+        adapter = getattr(self, "adapter", None)
+        return self.decoder(z if adapter is None else adapter(z))
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Pixel probabilities (B, 1, H, W)."""
+        return torch.sigmoid(self.decode_logits(z))
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        mu, logvar = self.encode(x)
+        z = self.reparameterize(mu, logvar)
+        return self.decode(z), mu, logvar
+
+    @torch.no_grad()
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Decode n draws of z ~ N(0, I): true samples from the prior, (n, 1, H, W)."""
+        device = next(self.parameters()).device
+        z = torch.randn(n, *self.latent_shape, generator=generator, device=device)
+        return self.decode(z)
+
+
+def _is_legacy_key(key: str) -> bool:
+    # New keys always go through a part: encoder.<name>., decoder.<name>., adapter.
+    return not key.startswith(("encoder.", "decoder.", "adapter.")) or re.match(r"(encoder|decoder)\.\d", key) is not None
+
+
+class VAE(VAEBase):
+    """The report's model: LSTMEncoder -> per-row latents (28, C) -> ReportDecoder."""
+
+    LEGACY_PREFIXES = {"lstm.": "encoder.lstm.", "fc_mu.": "encoder.fc_mu.", "fc_logvar.": "encoder.fc_logvar.",
+                       "decoder.": "decoder.blocks.", "fc_out.": "decoder.fc_out."}
+
+    def __init__(self, cfg: VAEConfig = VAEConfig(), fast: bool = True):
+        super().__init__(cfg, LSTMEncoder(cfg), ReportDecoder(cfg, fast))
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
 class LossParts(NamedTuple):
     total: torch.Tensor
     bce: torch.Tensor
@@ -129,6 +288,10 @@ def vae_loss(recon, x, mu, logvar, reduction: str) -> LossParts:
     return LossParts(bce + kld, bce, kld)
 
 
+# --objective: the report's mean-reduced loss, or the ELBO itself (nats per image).
+OBJECTIVES = {"report": "mean", "elbo": "per_image"}
+
+
 def training_loss(recon, x, mu, logvar, reduction: str = "mean") -> LossParts:
     """The training objective: the report's is reduction="mean" (BCE mean over all B*784
     pixels + KL mean over all B*28*C latents); the peers sum over the batch.
@@ -155,14 +318,14 @@ def per_image_nats(parts: LossParts, reduction: str, x: torch.Tensor, mu: torch.
 
 
 @torch.no_grad()
-def iwae_nats(model: "VAE", x: torch.Tensor, k: int) -> torch.Tensor:
+def iwae_nats(model: VAEBase, x: torch.Tensor, k: int) -> torch.Tensor:
     """Importance-weighted bound (Burda et al.) as nats per image, one value per image (B,).
 
     -log (1/k) sum_i p(x|z_i) p(z_i) / q(z_i|x), z_i ~ q(z|x), with p(x|z) the same
     grey-level Bernoulli (BCE summed over pixels) as `negative_elbo`. k = 1 is a
     one-sample estimate of the negative ELBO; it tightens as k grows.
     """
-    mu, logvar = model.encode(x)  # (B, 28, C)
+    mu, logvar = model.encode(x)  # (B, *latent_shape)
     std = torch.exp(0.5 * logvar)
     log_w = []
     for _ in range(k):
@@ -175,6 +338,48 @@ def iwae_nats(model: "VAE", x: torch.Tensor, k: int) -> torch.Tensor:
         log_w.append(log_px + log_ratio)
     log_w = torch.stack(log_w)  # (k, B)
     return -(torch.logsumexp(log_w, 0) - math.log(k))
+
+
+def prepare_images(images: torch.Tensor, cfg: _Config) -> torch.Tensor:
+    """uint8 MNIST (N, 28, 28) on any device -> the model's input (N, 1, s, s) in [0, 1]."""
+    x = images.float().unsqueeze(1)  # (N, 1, 28, 28), 0..255
+    size = cfg.image_size
+    if size != x.shape[-1]:
+        factor = x.shape[-1] // size
+        if factor * size != x.shape[-1]:
+            raise ValueError(f"image_size {size} must divide {x.shape[-1]}")
+        x = F.avg_pool2d(x, factor)  # = cv2.resize's bilinear for an exact 2x shrink
+    if getattr(cfg, "binarize", False):
+        return (x > 128).float()  # 004's threshold on the 0..255 scale
+    return x.div_(255)
+
+
+@torch.no_grad()
+def class_latent_gaussians(model: VAEBase, x: torch.Tensor, labels: torch.Tensor, batch_size: int = 500):
+    """Per class c, the mean and standard deviation (diagonal) of the encoded means mu(x)
+    of class c's images: a Gaussian in latent space that is class c's region.
+
+    Returns (means, stds), each (10, *latent_shape). Decoding draws from it gives digits
+    of the asked class; draws from N(0, I) carry no class (002's "per digit" images).
+    """
+    model.eval()
+    mus = torch.cat([model.encode(x[i : i + batch_size])[0] for i in range(0, len(x), batch_size)])
+    classes = range(int(labels.max()) + 1)
+    means = torch.stack([mus[labels == c].mean(0) for c in classes])
+    stds = torch.stack([mus[labels == c].std(0) for c in classes])
+    return means, stds
+
+
+@torch.no_grad()
+def sample_classes(model: VAEBase, means, stds, per_class: int, generator: torch.Generator | None = None):
+    """per_class decoded draws of each class's latent Gaussian: (10 * per_class, 1, H, W), class-major."""
+    model.eval()
+    eps = torch.randn(len(means), per_class, *means.shape[1:], generator=generator).to(means.device)
+    z = means.unsqueeze(1) + eps * stds.unsqueeze(1)  # (10, per_class, *latent)
+    return model.decode(z.flatten(0, 1))
+
+
+# ---- Speed: the report's transpose convolutions as one matrix product each (CPU). ----
 
 
 class _RowOverlapAdd(torch.autograd.Function):
@@ -236,241 +441,3 @@ class GemmConvTranspose2d(nn.ConvTranspose2d):
         x2 = x.permute(0, 2, 3, 1).reshape(b * h, w * cin)  # (B*H, W*Cin), free when x is channels-last
         out = _RowOverlapAdd.apply(x2, unrolled.reshape(w * cin, kh * wo * cout), self.bias.repeat(wo), b, h, kh, sh)
         return out.view(b, -1, wo, cout).permute(0, 3, 1, 2)  # (B, Cout, Ho, Wo), channels-last
-
-
-class VAEBase(nn.Module):
-    """What every architecture shares: encode(x) -> (mu, logvar), decode(z) -> pixel
-    probabilities, and z = mu + eps * std in between. `latent_shape` is z's shape per image."""
-
-    def __init__(self, cfg: _Config, latent_shape: tuple[int, ...]):
-        super().__init__()
-        self.cfg = cfg
-        self.latent_shape = latent_shape
-
-    @staticmethod
-    def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-        std = torch.exp(0.5 * logvar)
-        return mu + torch.randn_like(std) * std
-
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        mu, logvar = self.encode(x)
-        z = self.reparameterize(mu, logvar)
-        return self.decode(z), mu, logvar
-
-    @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Decode n draws of z ~ N(0, I): true samples from the prior, (n, 1, H, W)."""
-        device = next(self.parameters()).device
-        z = torch.randn(n, *self.latent_shape, generator=generator, device=device)
-        return self.decode(z)
-
-
-class VAE(VAEBase):
-    """The report's model: LSTM over the rows -> per-row mu, logvar (28, C) -> transpose convs."""
-
-    def __init__(self, cfg: VAEConfig = VAEConfig(), fast: bool = True):
-        """fast=True computes the transpose convolutions with GemmConvTranspose2d; fast=False
-        with the plain torch module. Same parameters, same state_dict, same math."""
-        super().__init__(cfg, (cfg.image_size, cfg.latent_channels))
-        self.lstm = nn.LSTM(cfg.image_size, cfg.lstm_hidden, cfg.lstm_layers, batch_first=True)
-        self.fc_mu = nn.Linear(cfg.lstm_hidden, cfg.latent_channels)
-        self.fc_logvar = nn.Linear(cfg.lstm_hidden, cfg.latent_channels)
-
-        blocks = []
-        in_ch = cfg.latent_channels
-        conv = GemmConvTranspose2d if fast else nn.ConvTranspose2d
-        for out_ch in cfg.decoder_channels:
-            blocks.append(
-                nn.Sequential(
-                    conv(in_ch, out_ch, cfg.kernel_size, stride=cfg.stride),
-                    nn.ReLU(),
-                    nn.BatchNorm2d(out_ch),
-                    nn.MaxPool2d(cfg.pool),
-                    nn.Dropout2d(cfg.dropout) if cfg.dropout > 0 else nn.Identity(),
-                )
-            )
-            in_ch = out_ch
-        self.decoder = nn.Sequential(*blocks)
-        last_w = decoder_shapes(cfg)[-1][1][2]  # 3 for both models
-        self.fc_out = nn.Linear(last_w, cfg.image_size)  # Table 2's "Fully Connected(a19, 28)"
-
-    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        rows = x.reshape(x.shape[0], self.cfg.image_size, self.cfg.image_size)  # (B, 28, 28)
-        # The LSTM stays fp32 under --bf16: oneDNN has no bf16 LSTM on CPUs without bf16
-        # instructions, and it is a small share of the FLOPs.
-        with torch.autocast(x.device.type, enabled=False):
-            h, _ = self.lstm(rows.to(self.lstm.weight_ih_l0.dtype))  # (B, 28, 32), zero initial state
-        h = F.relu(h)
-        return self.fc_mu(h), self.fc_logvar(h)  # (B, 28, C) each
-
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        b = z.shape[0]
-        # Plain reshape, not a transpose, as the original: (B, 28, C) -> (B, C, 28, 1).
-        h = z.reshape(b, self.cfg.latent_channels, self.cfg.image_size, 1)
-        h = self.decoder(h)  # (B, 1, 28, 3)
-        return torch.sigmoid(self.fc_out(h))  # (B, 1, 28, 28)
-
-def count_parameters(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
-
-
-# ---- The peers (issue 5): each source document's VAE, behind the same interface. ----
-
-
-@dataclass(frozen=True)
-class ConvVAEConfig(_Config):
-    """002's convolutional VAE. Its printed summary gives 1,234,143 parameters."""
-
-    arch: ClassVar[str] = "conv"
-    image_size: int = 28
-    encoder_channels: tuple[int, ...] = (32, 64, 128, 256)  # Conv2d k4 s2 p1 each: 28 -> 14 -> 7 -> 3 -> 1
-    encoder_kernel: int = 4
-    latent: int = 15
-    # (out channels, kernel, stride, padding) per ConvTranspose2d: 1 -> 3 -> 7 -> 14 -> 28.
-    # Its text gives the last layer as k3 s1 p0, which would make 16x16 and 289 parameters;
-    # its summary (28x28, 513 = 32*16 + 1 parameters) says k4 s2 p1, as the issue does.
-    decoder: tuple[tuple[int, int, int, int], ...] = ((128, 3, 1, 0), (64, 5, 2, 1), (32, 4, 2, 1), (1, 4, 2, 1))
-    # The document sums BCE-with-logits; sigmoid then BCE is the same function except where
-    # float32 saturates (log clamped at -100), and keeps decode() returning probabilities.
-    reduction: str = "sum"
-
-
-class ConvVAE(VAEBase):
-    def __init__(self, cfg: ConvVAEConfig = ConvVAEConfig()):
-        super().__init__(cfg, (cfg.latent,))
-        layers, in_ch, size = [], 1, cfg.image_size
-        for out_ch in cfg.encoder_channels:
-            layers += [nn.Conv2d(in_ch, out_ch, cfg.encoder_kernel, stride=2, padding=1), nn.ReLU()]
-            in_ch, size = out_ch, (size + 2 - cfg.encoder_kernel) // 2 + 1
-        if size != 1:
-            raise ValueError(f"the encoder must end at 1x1, got {size}x{size}")
-        self.encoder = nn.Sequential(*layers, nn.Flatten())
-        self.fc_stats = nn.Linear(in_ch, 2 * cfg.latent)  # mu and logvar side by side
-        self.fc_decode = nn.Linear(cfg.latent, in_ch)
-        layers = [nn.Unflatten(1, (in_ch, 1, 1)), nn.ReLU()]
-        for i, (out_ch, k, s, p) in enumerate(cfg.decoder):
-            layers.append(nn.ConvTranspose2d(in_ch, out_ch, k, stride=s, padding=p))
-            if i < len(cfg.decoder) - 1:
-                layers.append(nn.ReLU())
-            in_ch = out_ch
-        self.decoder = nn.Sequential(*layers)
-
-    def encode(self, x):
-        h = self.encoder(x)  # (B, 256)
-        mu, logvar = self.fc_stats(h).chunk(2, dim=1)  # (B, 15) each
-        return mu, logvar
-
-    def decode(self, z):
-        return torch.sigmoid(self.decoder(self.fc_decode(z)))  # (B, 1, 28, 28)
-
-
-@dataclass(frozen=True)
-class MLPVAEConfig(_Config):
-    """A fully connected VAE; the decoder mirrors the encoder's hidden sizes. Defaults: 003."""
-
-    arch: ClassVar[str] = "mlp"
-    image_size: int = 28  # 14 for 004: MNIST shrunk by 2x2 averaging (its cv2.resize)
-    binarize: bool = False  # 004: pixel > 128 of 255 -> 1
-    hidden: tuple[int, ...] = (400, 200)
-    latent: int = 20
-    activation: str = "relu"  # or "tanh" (004)
-    # 004's second head is the standard deviation itself (its KL uses log(std**2)), not a log-variance.
-    std_head: bool = False
-    reduction: str = "sum"
-
-
-class MLPVAE(VAEBase):
-    def __init__(self, cfg: MLPVAEConfig = MLPVAEConfig()):
-        super().__init__(cfg, (cfg.latent,))
-        act = {"relu": nn.ReLU, "tanh": nn.Tanh}[cfg.activation]
-        pixels = cfg.image_size**2
-
-        def stack(sizes):
-            layers = []
-            for a, b in zip(sizes, sizes[1:]):
-                layers += [nn.Linear(a, b), act()]
-            return nn.Sequential(*layers)
-
-        self.encoder = stack((pixels, *cfg.hidden))
-        self.fc_mu = nn.Linear(cfg.hidden[-1], cfg.latent)
-        self.fc_var = nn.Linear(cfg.hidden[-1], cfg.latent)  # logvar, or std when std_head
-        self.decoder = stack((cfg.latent, *reversed(cfg.hidden)))
-        self.fc_out = nn.Linear(cfg.hidden[0], pixels)
-
-    def encode(self, x):
-        h = self.encoder(x.flatten(1))  # (B, hidden[-1])
-        v = self.fc_var(h)
-        logvar = torch.log(v.pow(2)) if self.cfg.std_head else v  # (B, latent)
-        return self.fc_mu(h), logvar
-
-    def decode(self, z):
-        s = self.cfg.image_size
-        return torch.sigmoid(self.fc_out(self.decoder(z))).view(-1, 1, s, s)  # (B, 1, s, s)
-
-
-# Each source's sizes. "lstm" is the report's Model 1; Model 2 is PRESETS[2].
-ARCH_PRESETS = {
-    "lstm": VAEConfig(),
-    "conv": ConvVAEConfig(),
-    "mlp": MLPVAEConfig(),
-    "mlp14": MLPVAEConfig(image_size=14, binarize=True, hidden=(128,), latent=8, activation="tanh", std_head=True),
-    "examples": MLPVAEConfig(hidden=(400,), latent=20),
-}
-_MODELS = {VAEConfig: VAE, ConvVAEConfig: ConvVAE, MLPVAEConfig: MLPVAE}
-
-
-def config_from_dict(d: dict) -> _Config:
-    """Any architecture's config from its to_dict() (a checkpoint's "config")."""
-    arch = d.get("arch", "lstm")
-    for cls in _MODELS:
-        if cls.arch == arch:
-            return cls.from_dict(d)
-    raise ValueError(f"unknown architecture {arch!r}")
-
-
-def build_model(cfg: _Config, device: torch.device | str = "cpu") -> VAEBase:
-    """The model of `cfg`, on `device`. The LSTM VAE's transpose convolutions take the
-    GEMM path on CPU only: on CUDA cuDNN's own kernels ran its training step 1.24x faster
-    (H100, benchmarks/train_step.py --device cuda)."""
-    device = torch.device(device)
-    kwargs = {"fast": device.type == "cpu"} if isinstance(cfg, VAEConfig) else {}
-    return _MODELS[type(cfg)](cfg, **kwargs).to(device)
-
-
-def prepare_images(images: torch.Tensor, cfg: _Config) -> torch.Tensor:
-    """uint8 MNIST (N, 28, 28) on any device -> the model's input (N, 1, s, s) in [0, 1]."""
-    x = images.float().unsqueeze(1)  # (N, 1, 28, 28), 0..255
-    size = cfg.image_size
-    if size != x.shape[-1]:
-        factor = x.shape[-1] // size
-        if factor * size != x.shape[-1]:
-            raise ValueError(f"image_size {size} must divide {x.shape[-1]}")
-        x = F.avg_pool2d(x, factor)  # = cv2.resize's bilinear for an exact 2x shrink
-    if getattr(cfg, "binarize", False):
-        return (x > 128).float()  # 004's threshold on the 0..255 scale
-    return x.div_(255)
-
-
-@torch.no_grad()
-def class_latent_gaussians(model: VAEBase, x: torch.Tensor, labels: torch.Tensor, batch_size: int = 500):
-    """Per class c, the mean and standard deviation (diagonal) of the encoded means mu(x)
-    of class c's images: a Gaussian in latent space that is class c's region.
-
-    Returns (means, stds), each (10, *latent_shape). Decoding draws from it gives digits
-    of the asked class; draws from N(0, I) carry no class (002's "per digit" images).
-    """
-    model.eval()
-    mus = torch.cat([model.encode(x[i : i + batch_size])[0] for i in range(0, len(x), batch_size)])
-    classes = range(int(labels.max()) + 1)
-    means = torch.stack([mus[labels == c].mean(0) for c in classes])
-    stds = torch.stack([mus[labels == c].std(0) for c in classes])
-    return means, stds
-
-
-@torch.no_grad()
-def sample_classes(model: VAEBase, means, stds, per_class: int, generator: torch.Generator | None = None):
-    """per_class decoded draws of each class's latent Gaussian: (10 * per_class, 1, H, W), class-major."""
-    model.eval()
-    eps = torch.randn(len(means), per_class, *means.shape[1:], generator=generator).to(means.device)
-    z = means.unsqueeze(1) + eps * stds.unsqueeze(1)  # (10, per_class, *latent)
-    return model.decode(z.flatten(0, 1))

@@ -8,19 +8,19 @@ model.pk through an unpickler that admits only numpy arrays and plain containers
 
 from __future__ import annotations
 
-import functools
 import os
 import pickle
-import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import torch
 
 MODEL_PK = "model.pk"
 CHECKPOINT = "checkpoint.pt"
 EPOCH1_CHECKPOINT = "checkpoint_epoch1.pt"  # weights after epoch 1, for samples then vs now
 CONFIG_JSON = "config.json"
+FIGURE1 = "figure1_mnist.png"  # the report's Figure 1: 100 training digits
 
 # torchvision's layout: <root>/MNIST/raw/<name>
 MNIST_FILES = (
@@ -35,31 +35,18 @@ class UserError(Exception):
     """A problem with the user's input, reported as one line without a traceback."""
 
 
-def cli(prog: str):
-    """Decorate a script's main(argv): a UserError becomes one line on stderr and exit status 2."""
-
-    def wrap(main):
-        @functools.wraps(main)
-        def run(argv=None) -> int:
-            try:
-                return main(argv)
-            except UserError as e:
-                print(f"{prog}: error: {e}", file=sys.stderr)
-                return 2
-
-        return run
-
-    return wrap
-
-
 # ---------------------------------------------------------------- writing
 
 
 def atomic_write(path: Path, write) -> None:
     """Call write(fileobj) on a temporary file beside `path`, then rename it into place,
-    so an interrupted run never leaves a half-written file."""
+    so an interrupted run never leaves a half-written file. A failed write (a full disk)
+    leaves the old file as it was and raises UserError."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as e:
+        raise UserError(f"could not write {path}: {e.strerror}") from None
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
@@ -67,6 +54,9 @@ def atomic_write(path: Path, write) -> None:
             os.fsync(f.fileno())
         os.chmod(tmp, 0o644)  # mkstemp makes it 0600; results are meant to be shared
         os.replace(tmp, path)
+    except OSError as e:
+        Path(tmp).unlink(missing_ok=True)
+        raise UserError(f"could not write {path}: {e.strerror or e}") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -120,7 +110,32 @@ def load_results(path: Path) -> dict:
         raise UserError(f"{path} is corrupt or truncated ({type(e).__name__}: {e})") from None
     if not isinstance(results, dict) or "train_reconstruction_images" not in results:
         raise UserError(f"{path} is not a model.pk: expected a dict with 'train_reconstruction_images'")
+    problem = results_problem(results)
+    if problem:
+        raise UserError(f"{path} is not a model.pk that main.py wrote: {problem}")
     return results
+
+
+def _numbers(value) -> bool:
+    return isinstance(value, (list, tuple, np.ndarray)) and all(
+        isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) for v in value)
+
+
+def results_problem(results: dict) -> str | None:
+    """What is wrong with a loaded model.pk's keys (types and shapes), or None."""
+    recon = results["train_reconstruction_images"]
+    if not isinstance(recon, np.ndarray) or recon.dtype.kind != "f" or recon.ndim != 3 or recon.shape[0] == 0:
+        shape = getattr(recon, "shape", None)
+        what = f"array of shape {shape} and dtype {recon.dtype}" if isinstance(recon, np.ndarray) else type(recon).__name__
+        return f"train_reconstruction_images must be a float array (N, H, W), not a {what}"
+    for key, value in results.items():
+        if key.startswith("step_"):
+            if not isinstance(value, list) or not all(_numbers(v) for v in value):
+                return f"{key} must be a list of lists of numbers, one per epoch"
+        elif key.endswith(("_history", "_terms", "_mean", "_seconds")) or key.startswith("test_"):
+            if not _numbers(value):
+                return f"{key} must be a list of numbers, one per epoch, not a {type(value).__name__}"
+    return None
 
 
 def load_checkpoint(path: Path, map_location="cpu") -> dict:
@@ -129,8 +144,10 @@ def load_checkpoint(path: Path, map_location="cpu") -> dict:
         raise UserError(f"{path} not found")
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as e:
-        raise UserError(f"{path} was refused by torch.load(weights_only=True): {str(e).splitlines()[0]}") from None
+    except pickle.UnpicklingError:
+        # PyTorch's message suggests weights_only=False, which would run the file's code.
+        raise UserError(f"{path} was refused: it holds objects other than tensors and plain containers, and loading "
+                        "them could run code from the file. Do not load it any other way; use a checkpoint you trust") from None
     except (RuntimeError, EOFError, ValueError, OSError) as e:
         raise UserError(f"{path} is corrupt or truncated ({str(e).splitlines()[0]})") from None
     if not isinstance(state, dict) or "model" not in state or "config" not in state:
@@ -151,8 +168,10 @@ def load_mnist(root: Path, train: bool, with_labels: bool = False):
     if all((raw / name).is_file() for name in MNIST_FILES):
         try:
             ds = torchvision.datasets.MNIST(root, train=train, download=False)
-        except (RuntimeError, ValueError, OSError, EOFError) as e:
-            raise UserError(f"MNIST {split} files in {raw} are corrupt or truncated ({str(e).splitlines()[0]})") from None
+        # torchvision checks the IDX headers with assert, and bad type codes raise KeyError
+        except (RuntimeError, ValueError, OSError, EOFError, AssertionError, KeyError, IndexError, TypeError) as e:
+            reason = (str(e).splitlines() or [""])[0] or type(e).__name__
+            raise UserError(f"MNIST {split} files in {raw} are corrupt or truncated ({reason})") from None
     else:
         try:
             ds = torchvision.datasets.MNIST(root, train=train, download=True)
@@ -162,12 +181,30 @@ def load_mnist(root: Path, train: bool, with_labels: bool = False):
                 f"MNIST is not in {raw} and could not be downloaded ({reason}); "
                 f"offline, pass --data-root with a folder that holds MNIST/raw/ (e.g. ../shared/data)"
             ) from None
-    images = ds.data
+    images, labels = ds.data, ds.targets
     if images.dtype != torch.uint8 or images.ndim != 3 or tuple(images.shape[1:]) != (28, 28):
         raise UserError(f"MNIST {split} images in {raw} have shape {tuple(images.shape)}, expected (N, 28, 28)")
-    return (images, ds.targets) if with_labels else images
+    if labels.ndim != 1 or len(labels) != len(images) or (len(labels) and not 0 <= int(labels.min()) <= int(labels.max()) <= 9):
+        raise UserError(f"MNIST {split} labels in {raw} are corrupt: expected {len(images)} labels from 0 to 9")
+    return (images, labels) if with_labels else images
 
 
 def write_text(path: Path, text: str) -> None:
     atomic_write(path, lambda f: f.write(text.encode()))
 
+
+
+def model_from_state(state: dict, source: Path, device: torch.device | str = "cpu"):
+    """The model rebuilt from a loaded checkpoint alone (its config names the architecture), in eval mode."""
+    from parts import build_model, config_from_dict
+
+    try:
+        model = build_model(config_from_dict(state["config"]), device)
+        model.load_state_dict(state["model"])
+    except (ValueError, TypeError, RuntimeError, KeyError) as e:
+        raise UserError(f"{source} does not match the model ({str(e).splitlines()[0]})") from None
+    return model.eval()
+
+
+def load_model(checkpoint: Path, device: torch.device | str = "cpu"):
+    return model_from_state(load_checkpoint(checkpoint, map_location=device), checkpoint, device)

@@ -19,9 +19,11 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from main import Parser, positive_int, to_input  # noqa: E402
-from model import PRESETS, build_model, training_loss  # noqa: E402
-from vaeio import cli, load_mnist  # noqa: E402
+from clitools import Parser, cli, positive_int  # noqa: E402
+from model import PRESETS, training_loss  # noqa: E402
+from parts import build_model  # noqa: E402
+from training import to_input  # noqa: E402
+from vaeio import load_mnist  # noqa: E402
 
 
 class _CompiledTail(nn.Module):
@@ -40,7 +42,7 @@ def variant(name: str, cfg, init: dict) -> nn.Module:
     model = build_model(cfg)
     model.load_state_dict(init)
     if name == "tail":
-        model.decoder = nn.Sequential(*(_CompiledTail(block) for block in model.decoder))
+        model.decoder.blocks = nn.Sequential(*(_CompiledTail(block) for block in model.decoder.blocks))
     elif name == "model":
         model = torch.compile(model)
     return model

@@ -18,9 +18,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from main import Parser, TrainStep, pick_device, positive_int, to_input  # noqa: E402
-from model import PRESETS, build_model  # noqa: E402
-from vaeio import UserError, cli, load_mnist  # noqa: E402
+from clitools import Parser, cli, pick_device, positive_int  # noqa: E402
+from model import PRESETS  # noqa: E402
+from parts import build_model  # noqa: E402
+from training import TrainStep, to_input  # noqa: E402
+from vaeio import UserError, load_mnist  # noqa: E402
 
 
 def timed_steps(step, data, bs, first, steps):

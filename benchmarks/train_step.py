@@ -27,9 +27,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from main import Parser, pick_device, positive_int, reuse_freed_memory, to_input, train_epoch  # noqa: E402
+from clitools import Parser, cli, pick_device, positive_int  # noqa: E402
+from training import reuse_freed_memory, to_input, train_epoch  # noqa: E402
 from model import PRESETS, VAE, VAEConfig, decoder_shapes, training_loss  # noqa: E402
-from vaeio import cli, load_mnist  # noqa: E402
+from vaeio import load_mnist  # noqa: E402
 
 
 def sync(device: torch.device) -> None:

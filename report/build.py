@@ -20,10 +20,12 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from generator import plot_elbo_terms, prior_samples, save_curve, save_image_grid  # noqa: E402
-from main import FIGURE1, Parser, to_input  # noqa: E402
+from clitools import Parser, cli  # noqa: E402
+from plotting import plot_elbo_terms, save_curve, save_image_grid  # noqa: E402
+from samples import prior_samples  # noqa: E402
+from training import to_input  # noqa: E402
 from model import VAE, VAEConfig, count_parameters  # noqa: E402
-from vaeio import CHECKPOINT, MODEL_PK, cli, load_checkpoint, load_mnist, load_results, write_text  # noqa: E402
+from vaeio import CHECKPOINT, FIGURE1, MODEL_PK, load_checkpoint, load_mnist, load_results, write_text  # noqa: E402
 
 # The report's Table 1: "Epoch:N/50" -> (Train_Loss, Train_Reg_Term), last batch of the epoch.
 REPORT_TABLE1 = {

@@ -19,10 +19,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from generator import PER_CLASS, digits_per_class, load_model, prior_samples, save_curve, save_image_grid  # noqa: E402
-from main import TRAIN_PRESETS, Parser  # noqa: E402
+from clitools import Parser, cli  # noqa: E402
+from plotting import save_curve, save_image_grid  # noqa: E402
+from samples import PER_CLASS, digits_per_class, prior_samples  # noqa: E402
+from training import TRAIN_PRESETS  # noqa: E402
 from model import count_parameters  # noqa: E402
-from vaeio import CHECKPOINT, MODEL_PK, UserError, cli, load_checkpoint, load_results, write_text  # noqa: E402
+from vaeio import CHECKPOINT, MODEL_PK, UserError, load_checkpoint, load_model, load_results, write_text  # noqa: E402
 
 CURVES = "test_nelbo_per_epoch.png"
 

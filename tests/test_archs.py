@@ -12,21 +12,12 @@ import evaluate
 import generator
 import main
 from conftest import ROOT
-from classifier import Classifier, load_classifier, predict
-from model import (
-    ARCH_PRESETS,
-    ConvVAEConfig,
-    MLPVAEConfig,
-    build_model,
-    class_latent_gaussians,
-    config_from_dict,
-    count_parameters,
-    negative_elbo,
-    per_image_nats,
-    prepare_images,
-    training_loss,
-)
+from judge import Classifier, load_classifier, predict
+from model import class_latent_gaussians, count_parameters, negative_elbo, per_image_nats, prepare_images, training_loss
+from parts import ARCH_PRESETS, ConvVAEConfig, MLPVAEConfig, build_model, config_from_dict
+from model import VAE
 from vaeio import load_checkpoint, load_mnist, load_results
+import training
 
 
 def linear(a, b):
@@ -70,9 +61,9 @@ def test_conv_shapes_layer_by_layer_match_002():
 def test_std_head_is_a_standard_deviation():
     model = build_model(ARCH_PRESETS["mlp14"])
     x = torch.rand(2, 1, 14, 14)
-    h = model.encoder(x.flatten(1))
+    h = model.encoder.net(x.flatten(1))
     _, logvar = model.encode(x)
-    assert torch.allclose(logvar.exp().sqrt(), model.fc_var(h).abs(), rtol=1e-5)
+    assert torch.allclose(logvar.exp().sqrt(), model.encoder.fc_var(h).abs(), rtol=1e-5)
 
 
 def test_mlp14_input_is_shrunk_and_binarized_as_004():
@@ -112,10 +103,10 @@ def test_configs_round_trip_and_name_their_arch():
 
 
 def test_stop_early():
-    assert not main.stop_early([5, 4, 3], None)
-    assert not main.stop_early([5, 4, 3, 3.5], 2)  # 1 epoch without improvement
-    assert main.stop_early([5, 3, 3.5, 3.2], 2)  # 2 epochs without beating 3
-    assert not main.stop_early([5, 3], 2)
+    assert not training.stop_early([5, 4, 3], None)
+    assert not training.stop_early([5, 4, 3, 3.5], 2)  # 1 epoch without improvement
+    assert training.stop_early([5, 3, 3.5, 3.2], 2)  # 2 epochs without beating 3
+    assert not training.stop_early([5, 3], 2)
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +121,7 @@ def test_short_training_on_real_mnist_lowers_the_loss(arch, mnist_batch):
     x = prepare_images(mnist_batch[0], cfg)
     torch.manual_seed(0)
     model = build_model(cfg)
-    opt = torch.optim.Adam(model.parameters(), lr=main.TRAIN_PRESETS[arch]["lr"])
+    opt = torch.optim.Adam(model.parameters(), lr=training.TRAIN_PRESETS[arch]["lr"])
 
     def loss():  # same noise each time, no dropout: only the weights change
         torch.manual_seed(1)
@@ -189,7 +180,7 @@ def test_peer_end_to_end(arch, mnist_root, tmp_path, judge):
     size = ARCH_PRESETS[arch].image_size
     assert r["train_reconstruction_images"].shape == (300, size, size)
     assert [len(s) for s in r["step_bce"]] == [5, 5]  # ceil(300 / 64) updates per epoch
-    assert r["config"]["train"]["arch"] == arch and r["config"]["train"]["betas"] == list(main.TRAIN_PRESETS[arch]["betas"])
+    assert r["config"]["train"]["arch"] == arch and r["config"]["train"]["betas"] == list(training.TRAIN_PRESETS[arch]["betas"])
     assert np.isclose(r["train_bce_epoch_mean"][1], np.average(r["step_bce"][1], weights=[64] * 4 + [44]))
     assert load_checkpoint(out / "checkpoint_epoch1.pt")["epoch"] == 1
     assert generator.main(["--out-dir", str(out), "--data-root", str(mnist_root), "--classifier", str(judge)]) == 0
@@ -223,13 +214,17 @@ def test_resume_refuses_another_arch(mnist_root, tmp_path):
 
 
 def test_resume_of_a_first_release_checkpoint_keeps_epochs_aligned(mnist_root, tmp_path, capsys):
-    args = ["--data-root", str(mnist_root), "--out-dir", str(tmp_path), "--limit", "100", "--no-progress"]
+    args = ["--data-root", str(mnist_root), "--out-dir", str(tmp_path), "--limit", "100", "--no-progress", "--device", "cpu"]
     assert main.main(["--epochs", "1", *args]) == 0
     state = load_checkpoint(tmp_path / "checkpoint.pt")
     for key in ("train_bce_epoch_mean", "step_bce", "step_kld"):  # what the first release did not record
         del state["history"][key]
     for key in ("arch", "betas", "patience"):
         del state["train_config"][key]
+    old_names = {new: old for old, new in VAE.LEGACY_PREFIXES.items()}  # the first release's flat layer names
+    state["model"] = {next(old + k[len(new):] for new, old in old_names.items() if k.startswith(new)): v
+                      for k, v in state["model"].items()}
+    assert "lstm.weight_ih_l0" in state["model"] and "decoder.0.0.weight" in state["model"]
     torch.save(state, tmp_path / "checkpoint.pt")
     assert main.main(["--epochs", "2", "--resume", *args]) == 0
     r = load_results(tmp_path / "model.pk")

@@ -4,9 +4,10 @@ machines (CI has none); run on one with `MNIST_ROOT=... python -m pytest tests/t
 import pytest
 import torch
 
-import main
-from model import PRESETS, build_model
+from model import PRESETS
+from parts import build_model
 from vaeio import load_mnist
+import training
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
@@ -17,10 +18,10 @@ def run(graph: bool, data, init, epochs: int = 2, batch_size: int = 100):
     model.load_state_dict(init)
     # capturable in both: its update is computed on the GPU, with rounding of its own
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, capturable=True)
-    step = main.TrainStep(model, opt, data, batch_size, graph=graph)
+    step = training.TrainStep(model, opt, data, batch_size, graph=graph)
     torch.manual_seed(1)  # the same eps and dropout masks in both
     recon = torch.empty_like(data)
-    out = [main.train_epoch(model, opt, data, batch_size, torch.arange(len(data), device=device), recon, False,
+    out = [training.train_epoch(model, opt, data, batch_size, torch.arange(len(data), device=device), recon, False,
                             step=step) for _ in range(epochs)]
     return out, recon, step
 
@@ -37,7 +38,7 @@ def exact_cudnn():
 
 def test_graph_step_matches_eager_step(mnist_root, exact_cudnn):
     # 1,050 images: ten full batches through the graph, then a short one run eagerly
-    data = main.to_input(load_mnist(mnist_root, train=True)[:1050], "cuda")
+    data = training.to_input(load_mnist(mnist_root, train=True)[:1050], "cuda")
     torch.manual_seed(0)
     init = build_model(PRESETS[1]).state_dict()
     (eager, eager_recon, _), (graphed, graph_recon, step) = run(False, data, init), run(True, data, init)

@@ -134,3 +134,106 @@ def test_generator_classifier_needs_data(tmp_path, mnist_root):
     proc = run("evaluate.py", "--checkpoint", out / "checkpoint.pt", "--data-root", mnist_root, "--limit", 10,
                "--classifier", out / "checkpoint.pt", cwd=tmp_path)
     assert_one_line_error(proc, "is not a classifier written by classifier.py")
+
+
+# ---- Faults (issue 12): one line, exit status 2, nothing the user had is lost. ----
+
+def run_patched(prelude, script, *args, cwd):
+    """Run a script as __main__ after `prelude` (Python) has patched a module, to simulate a fault."""
+    code = f"import runpy, sys\n{prelude}\nsys.argv = [{str(ROOT / script)!r}] + sys.argv[1:]\n" \
+           f"runpy.run_path(sys.argv[0], run_name='__main__')"
+    env = {**os.environ, **OFFLINE, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-c", code, *map(str, args)], cwd=cwd, capture_output=True, text=True,
+                          env=env, timeout=300)
+
+
+def small_run(mnist_root, out, *extra, cwd):
+    proc = run("main.py", "--data-root", mnist_root, "--out-dir", out, "--limit", 200, "--device", "cpu", *extra, cwd=cwd)
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+def test_random_bytes_in_the_labels_file(tmp_path, mnist_root):
+    raw = tmp_path / "data" / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for name in MNIST_FILES:
+        shutil.copyfile(mnist_root / "MNIST" / "raw" / name, raw / name)
+    labels = raw / "train-labels-idx1-ubyte"
+    labels.write_bytes(os.urandom(labels.stat().st_size))
+    proc = run("main.py", "--data-root", tmp_path / "data", "--out-dir", tmp_path / "out", cwd=tmp_path)
+    assert_one_line_error(proc, "MNIST training files", "corrupt")
+    assert proc.returncode == 2
+
+
+def test_a_diverging_run_stops_with_one_line_and_keeps_the_last_run(tmp_path, mnist_root):
+    out = small_run(mnist_root, tmp_path / "run", "--epochs", 1, cwd=tmp_path)
+    before = {name: (out / name).read_bytes() for name in ("checkpoint.pt", "model.pk")}
+    proc = run("main.py", "--data-root", mnist_root, "--out-dir", out, "--limit", 200, "--device", "cpu",
+               "--lr", "1e6", "--overwrite", cwd=tmp_path)
+    assert_one_line_error(proc, "diverged", "epoch 1, step", "--lr")
+    assert proc.returncode == 2
+    assert {name: (out / name).read_bytes() for name in before} == before  # nothing overwritten with NaN
+
+
+@pytest.mark.parametrize("key, value, expected", [
+    ("train_reconstruction_images", [[0.0] * 28, [0.0] * 3], "train_reconstruction_images must be a float array"),
+    ("train_loss_history", "0.1 0.2", "train_loss_history must be a list of numbers"),
+    ("step_bce", [1.0, 2.0], "step_bce must be a list of lists"),
+])
+def test_model_pk_with_wrong_types(tmp_path, key, value, expected):
+    import numpy as np
+
+    results = {"train_reconstruction_images": np.zeros((100, 28, 28), np.float32), "train_loss_history": [0.2, 0.1]}
+    results[key] = value
+    (tmp_path / "model.pk").write_bytes(pickle.dumps(results))
+    assert_one_line_error(run("generator.py", "--out-dir", tmp_path, cwd=tmp_path), expected)
+
+
+FULL_DISK = """
+import errno, vaeio
+def save_results(path, results):
+    raise vaeio.UserError(f"could not write {path}: {__import__('os').strerror(errno.ENOSPC)}")
+vaeio.save_results = save_results
+"""
+
+
+def test_a_full_disk_at_the_end_loses_nothing_and_resume_finishes(tmp_path, mnist_root):
+    straight = small_run(mnist_root, tmp_path / "straight", "--epochs", 2, cwd=tmp_path)
+    out = tmp_path / "full"
+    proc = run_patched(FULL_DISK, "main.py", "--data-root", mnist_root, "--out-dir", out, "--limit", 200,
+                       "--device", "cpu", "--epochs", 2, cwd=tmp_path)
+    assert_one_line_error(proc, "No space left on device", "--resume")
+    assert proc.returncode == 2
+    assert not (out / "model.pk").exists() and not list(out.glob("*.tmp"))
+    from vaeio import load_checkpoint, load_results
+
+    assert load_checkpoint(out / "checkpoint.pt")["epoch"] == 1  # epoch 2 is not marked done without model.pk
+    resumed = run("main.py", "--data-root", mnist_root, "--out-dir", out, "--limit", 200, "--device", "cpu",
+                  "--epochs", 2, "--resume", cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    a, b = load_results(straight / "model.pk"), load_results(out / "model.pk")
+    assert a["train_reconstruction_images"].tobytes() == b["train_reconstruction_images"].tobytes()
+    assert a["train_loss_history"] == b["train_loss_history"] and a["test_negative_elbo"] == b["test_negative_elbo"]
+
+
+def test_too_little_free_space_is_refused_before_training(tmp_path, mnist_root):
+    prelude = "import shutil, collections\nshutil.disk_usage = lambda p: collections.namedtuple('U', 'total used free')(1, 1, 10 * 2**20)"
+    proc = run_patched(prelude, "main.py", "--data-root", mnist_root, "--out-dir", tmp_path / "out", "--device", "cpu",
+                       cwd=tmp_path)
+    assert_one_line_error(proc, "has 10 MiB free", "needs about", "model.pk 179 MiB")
+    assert proc.returncode == 2
+    assert not (tmp_path / "out" / "checkpoint.pt").exists()
+
+
+def test_hostile_checkpoint_is_refused_in_our_own_words(tmp_path, mnist_root):
+    marker = tmp_path / "pwned"
+    torch_save = "import torch, os, sys\n"
+    code = torch_save + (
+        f"class E:\n    def __reduce__(self):\n        return (os.system, ('touch {marker}',))\n"
+        f"torch.save({{'model': E(), 'config': {{}}}}, sys.argv[1])\n")
+    subprocess.run([sys.executable, "-c", code, str(tmp_path / "checkpoint.pt")], check=True)
+    for proc in (run("main.py", "--data-root", mnist_root, "--out-dir", tmp_path, "--resume", cwd=tmp_path),
+                 run("generator.py", "--checkpoint", tmp_path / "checkpoint.pt", "--out-dir", tmp_path / "s", cwd=tmp_path)):
+        assert_one_line_error(proc, "was refused", "could run code")
+        assert "weights_only=False" not in proc.stderr and proc.returncode == 2
+    assert not marker.exists()

@@ -4,7 +4,9 @@ import pytest
 import torch
 from torch import nn
 
-from model import PRESETS, VAE, GemmConvTranspose2d, build_model, training_loss
+from model import PRESETS, VAE, GemmConvTranspose2d, training_loss
+from parts import build_model
+import training
 
 
 @pytest.mark.parametrize("cin, cout, h, w, stride", [
@@ -67,8 +69,6 @@ def test_fast_model_matches_plain_model_in_float32(which):
 
 
 def test_bf16_autocast_step_runs_and_stays_close_to_fp32():
-    import main
-
     x = torch.rand(20, 1, 28, 28, generator=torch.Generator().manual_seed(0))
     losses = []
     for bf16 in (False, True):
@@ -76,7 +76,7 @@ def test_bf16_autocast_step_runs_and_stays_close_to_fp32():
         model = VAE(PRESETS[1])
         opt = torch.optim.Adam(model.parameters(), lr=1e-3)
         torch.manual_seed(1)  # the same eps and dropout masks
-        mean_loss, _, _, steps = main.train_epoch(model, opt, x, 10, torch.arange(20), None, False, "mean", bf16)
+        mean_loss, _, _, steps = training.train_epoch(model, opt, x, 10, torch.arange(20), None, False, "mean", bf16)
         assert all(p.dtype == torch.float32 for p in model.parameters())  # weights stay fp32
         assert torch.isfinite(steps).all()
         losses.append(mean_loss)
@@ -88,7 +88,7 @@ def test_build_model_takes_the_gemm_path_on_cpu_only():
     # for any non-CPU device here.
     on_cpu = build_model(PRESETS[1], "cpu")
     elsewhere = build_model(PRESETS[1], "meta")
-    assert isinstance(on_cpu.decoder[0][0], GemmConvTranspose2d)
-    assert type(elsewhere.decoder[0][0]) is nn.ConvTranspose2d
+    assert isinstance(on_cpu.decoder.blocks[0][0], GemmConvTranspose2d)
+    assert type(elsewhere.decoder.blocks[0][0]) is nn.ConvTranspose2d
     assert next(elsewhere.parameters()).device.type == "meta"
     assert list(on_cpu.state_dict()) == list(elsewhere.state_dict())

@@ -36,13 +36,13 @@ def test_shapes_layer_by_layer(which, latent):
     model = VAE(PRESETS[which]).eval()
     x = torch.rand(3, 1, 28, 28)
     shapes, (recon, mu, logvar) = record_shapes(model, x)
-    assert shapes["lstm"] == (28, 32)  # a1, a2: 28 x 32
-    assert shapes["fc_mu"] == shapes["fc_logvar"] == (28, latent)  # a3: 28 x 256 (or 16)
+    assert shapes["encoder.lstm"] == (28, 32)  # a1, a2: 28 x 32
+    assert shapes["encoder.fc_mu"] == shapes["encoder.fc_logvar"] == (28, latent)  # a3: 28 x 256 (or 16)
     assert tuple(mu.shape) == tuple(logvar.shape) == (3, 28, latent)
-    decoder = [shapes[f"decoder.{b}.{i}"] for b in range(3) for i in (0, 3)]
+    decoder = [shapes[f"decoder.blocks.{b}.{i}"] for b in range(3) for i in (0, 3)]
     assert decoder == REPORT_DECODER
-    assert model.decoder[0][0].in_channels == latent  # z reshaped to latent x 28 x 1
-    assert shapes["fc_out"] == (1, 28, 28)
+    assert model.decoder.blocks[0][0].in_channels == latent  # z reshaped to latent x 28 x 1
+    assert shapes["decoder.fc_out"] == (28, 28)  # Linear(3, 28) on each of the 28 rows
     assert tuple(recon.shape) == (3, 1, 28, 28)
     assert 0 <= recon.min() and recon.max() <= 1
 
@@ -54,7 +54,7 @@ def test_decoder_shapes_derive_from_config():
 def test_reshape_is_plain_not_transpose():
     model = VAE(PRESETS[1]).eval()
     seen = {}
-    model.decoder[0][0].register_forward_pre_hook(lambda m, inp: seen.update(x=inp[0]))
+    model.decoder.blocks[0][0].register_forward_pre_hook(lambda m, inp: seen.update(x=inp[0]))
     z = torch.randn(2, 28, 256)
     model.decode(z)
     assert torch.equal(seen["x"], z.reshape(2, 256, 28, 1))

@@ -10,12 +10,16 @@ import torch
 
 import generator
 import main
+import samples
+import training
+import vaeio
 from model import PRESETS, VAE, VAEConfig
 from vaeio import load_checkpoint, load_results
 
 
 def run_main(mnist_root, out_dir, *extra):
-    args = ["--data-root", str(mnist_root), "--out-dir", str(out_dir), "--no-progress", *map(str, extra)]
+    # CPU, also on a machine with a GPU: these tests check CPU settings and bit-exact resumes.
+    args = ["--data-root", str(mnist_root), "--out-dir", str(out_dir), "--no-progress", "--device", "cpu", *map(str, extra)]
     assert main.main(args) == 0
     return out_dir
 
@@ -52,8 +56,8 @@ def test_model_pk_has_the_originals_keys_and_round_trips(trained):
 
 
 FAULTS = """
-import resource, sys, torch, main
-kept = main.reuse_freed_memory() if sys.argv[1] == "kept" else None
+import resource, sys, torch, training
+kept = training.reuse_freed_memory() if sys.argv[1] == "kept" else None
 size = 9 * 2**20  # float32: 36 MiB as Model 1's biggest buffer, above glibc's largest mmap threshold (32 MiB)
 for _ in range(16):  # the heap grows to hold it: steady state came after 2 to 7 requests here
     torch.empty(size).fill_(1)  # allocated and freed
@@ -107,22 +111,22 @@ def test_reconstructions_are_stored_in_data_order(shuffle):
     order = torch.randperm(250) if shuffle else torch.arange(250)
     model = EchoModel()
     out = torch.full_like(data, -1.0)
-    main.train_epoch(model, torch.optim.SGD(model.parameters(), lr=0.1), data, 100, order, out, progress=False)
+    training.train_epoch(model, torch.optim.SGD(model.parameters(), lr=0.1), data, 100, order, out, progress=False)
     assert torch.equal(out, data.clamp(0.01, 0.99))
 
 
 def test_generator_writes_its_pngs(trained):
     assert generator.main(["--out-dir", str(trained), "--seed", "3"]) == 0
     for name in (generator.RECONSTRUCTIONS, generator.LOSS_CURVE, generator.KLD_CURVE, generator.PRIOR_SAMPLES,
-                 main.FIGURE1):
+                 vaeio.FIGURE1):
         png = trained / name
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
         assert png.stat().st_size > 5_000, name
 
 
 def test_prior_samples_come_from_the_checkpoint(trained):
-    a = generator.prior_samples(trained / "checkpoint.pt", 4, seed=1)
-    b = generator.prior_samples(trained / "checkpoint.pt", 4, seed=2)
+    a = samples.prior_samples(trained / "checkpoint.pt", 4, seed=1)
+    b = samples.prior_samples(trained / "checkpoint.pt", 4, seed=2)
     assert a.shape == (4, 28, 28) and not np.array_equal(a, b)
 
 

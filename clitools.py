@@ -1,0 +1,64 @@
+"""Command-line helpers the scripts share: one-line argument errors, bounded numbers,
+the device, and the wrapper that turns a UserError into one line and exit status 2."""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import math
+import sys
+
+import torch
+
+from vaeio import UserError
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports a bad argument in one line, without the usage block."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _bounded(kind, low, what):
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not value >= low or (kind is float and not math.isfinite(value)):
+            raise argparse.ArgumentTypeError(f"must be {what}, got {text}")
+        return value
+
+    return parse
+
+
+positive_int = _bounded(int, 1, "at least 1")
+positive_float = _bounded(float, 1e-300, "a positive number")
+
+
+def pick_device(name: str) -> torch.device:
+    cuda, mps = torch.cuda.is_available(), torch.backends.mps.is_available()
+    if name == "auto":
+        name = "cuda" if cuda else "mps" if mps else "cpu"
+    if (name == "cuda" and not cuda) or (name == "mps" and not mps):
+        raise UserError(f"--device {name} was asked for, but this machine has no {name.upper()} device that PyTorch can use")
+    return torch.device(name)
+
+
+
+def cli(prog: str):
+    """Decorate a script's main(argv): a UserError becomes one line on stderr and exit status 2."""
+
+    def wrap(main):
+        @functools.wraps(main)
+        def run(argv=None) -> int:
+            try:
+                return main(argv)
+            except UserError as e:
+                print(f"{prog}: error: {e}", file=sys.stderr)
+                return 2
+
+        return run
+
+    return wrap
