@@ -21,7 +21,7 @@ import torch
 from tqdm import tqdm
 
 from clitools import Parser, cli, pick_device, positive_int
-from model import class_latent_gaussians, iwae_nats, sample_classes
+from model import active_units, class_latent_gaussians, iwae_nats, sample_classes
 from training import evaluate, reuse_freed_memory, to_input
 from vaeio import UserError, load_checkpoint, load_mnist, model_from_state, write_text
 
@@ -68,6 +68,7 @@ def run(args) -> dict:
         "image_size": cfg.image_size, "binarized": getattr(cfg, "binarize", False),
         "negative_elbo": elbo["negative_elbo"], "bce": elbo["bce"], "kld": elbo["kld"], "elbo_seconds": elbo_s,
         "iwae_k": args.k, "iwae_nats": (total / len(x)).item(), "iwae_seconds": iwae_s, "seed": args.seed,
+        **active_units(model, x),
     }
     if args.classifier is not None:
         from judge import load_classifier, predict
@@ -90,7 +91,8 @@ def main(argv=None) -> int:
     write_text(out, json.dumps(result, indent=2) + "\n")
     print(f"epoch {result['epoch']}, {result['test_images']} test images: negative ELBO {result['negative_elbo']:.2f} "
           f"nats ({result['elbo_seconds']:.1f} s), IWAE bound k={args.k} {result['iwae_nats']:.2f} nats "
-          f"({result['iwae_seconds']:.1f} s)" + (
+          f"({result['iwae_seconds']:.1f} s), {result['active_kl']} of {result['latent_dims']} latent dimensions active"
+          + (
               f", {result['class_accuracy']:.1%} of {10 * args.per_class} per-class digits classified as asked"
               if "class_accuracy" in result else "") + f"; wrote {out}")
     return 0

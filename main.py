@@ -28,7 +28,7 @@ import torch
 
 from clitools import Parser, cli, pick_device, positive_float, positive_int
 from model import OBJECTIVES, PRESETS, count_parameters
-from parts import ARCH_PRESETS, DECODERS, ENCODERS, compose, build_model, config_from_dict
+from parts import ARCH_PRESETS, DECODERS, ENCODERS, MLP_PART_HIDDEN, build_model, compose, config_from_dict
 from training import (
     HISTORY_KEYS,
     TRAIN_PRESETS,
@@ -88,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "per image; default: the architecture's own (elbo for a composed VAE)")
     p.add_argument("--latent", type=positive_int, default=20,
                    help="latent size of vector-latent parts (lstm-vector, conv, mlp) when composing; default 20")
+    p.add_argument("--mlp-hidden", type=positive_int, nargs="+", default=None, metavar="N",
+                   help="hidden sizes of the mlp parts when composing (the decoder mirrors them); default 400 "
+                        "(pytorch/examples')")
     p.add_argument("--lstm-hidden", type=positive_int, default=None,
                    help="LSTM hidden size of the lstm encoders when composing; default 32 (the report's)")
     p.add_argument("--epochs", type=positive_int, default=None, help="default 50 (the report's)")
@@ -138,10 +141,11 @@ def resolve(args) -> argparse.Namespace:
         raise UserError("--model chooses between the report's two LSTM models; it needs --arch lstm or a report part")
     if composed:
         args.arch = "composed"
-        cfg = compose(args.encoder or "lstm", args.decoder or "report", PRESETS[args.model], args.latent, args.lstm_hidden)
+        cfg = compose(args.encoder or "lstm", args.decoder or "report", PRESETS[args.model], args.latent,
+                      args.lstm_hidden, tuple(args.mlp_hidden or MLP_PART_HIDDEN))
     else:
-        if args.lstm_hidden is not None:
-            raise UserError("--lstm-hidden sizes a composed VAE's LSTM; it needs --encoder")
+        if args.lstm_hidden is not None or args.mlp_hidden is not None:
+            raise UserError("--lstm-hidden and --mlp-hidden size a composed VAE's parts; they need --encoder or --decoder")
         cfg = PRESETS[args.model] if args.arch == "lstm" else ARCH_PRESETS[args.arch]
     if args.objective is not None:
         cfg = dataclasses.replace(cfg, reduction=OBJECTIVES[args.objective])
@@ -219,6 +223,7 @@ def set_up(args) -> Run:
         "objective": {v: k for k, v in OBJECTIVES.items()}.get(args.cfg.reduction, args.cfg.reduction),
         "bf16": args.bf16, "eval_batch_size": args.eval_batch_size, "data_root": str(args.data_root), "device": str(device),
         "cuda_graph": graph, "reuse_freed_memory": reused, "deterministic": args.deterministic,
+        "threads": torch.get_num_threads(),  # CPU timings depend on it
     }
     ckpt_path = out / CHECKPOINT
     state = None

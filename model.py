@@ -355,6 +355,22 @@ def prepare_images(images: torch.Tensor, cfg: _Config) -> torch.Tensor:
 
 
 @torch.no_grad()
+def active_units(model: VAEBase, x: torch.Tensor, batch_size: int = 500, threshold: float = 0.01) -> dict:
+    """Latent dimensions in use over the images x: those whose KL(q(z|x) || N(0, 1)),
+    averaged over x, exceeds `threshold` nats, and (Burda et al.'s count) those whose
+    posterior mean varies over x by more than `threshold`."""
+    model.eval()
+    kl_sum, mus = 0, []
+    for i in range(0, len(x), batch_size):
+        mu, logvar = model.encode(x[i : i + batch_size])
+        kl_sum = kl_sum + (-0.5 * (1 + logvar - mu.pow(2) - logvar.exp())).flatten(1).sum(0)  # (D,)
+        mus.append(mu.flatten(1))
+    kl = kl_sum / len(x)
+    var = torch.cat(mus).var(0)
+    return {"latent_dims": kl.numel(), "active_kl": int((kl > threshold).sum()), "active_cov": int((var > threshold).sum())}
+
+
+@torch.no_grad()
 def class_latent_gaussians(model: VAEBase, x: torch.Tensor, labels: torch.Tensor, batch_size: int = 500):
     """Per class c, the mean and standard deviation (diagonal) of the encoded means mu(x)
     of class c's images: a Gaussian in latent space that is class c's region.

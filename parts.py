@@ -241,14 +241,16 @@ class ComposedVAE(VAEBase):
 
 
 def compose(encoder: str, decoder: str, report: VAEConfig = VAEConfig(), latent: int = 20,
-            lstm_hidden: int | None = None, objective_reduction: str = "per_image") -> ComposedConfig:
+            lstm_hidden: int | None = None, mlp_hidden: tuple[int, ...] = MLP_PART_HIDDEN,
+            objective_reduction: str = "per_image") -> ComposedConfig:
     """The ComposedConfig of main.py's --encoder/--decoder: report parts take the report's
     sizes (`report`, Model 1 or 2), vector parts a latent of `latent`; `lstm_hidden`
-    widens the LSTM of either LSTM encoder."""
+    widens the LSTM of either LSTM encoder, `mlp_hidden` sizes the MLP parts (the decoder
+    mirrors them)."""
     lstm = report if lstm_hidden is None else dataclasses.replace(report, lstm_hidden=lstm_hidden)
     vector = {
         "conv": ConvVAEConfig(latent=latent),
-        "mlp": MLPVAEConfig(hidden=MLP_PART_HIDDEN, latent=latent),
+        "mlp": MLPVAEConfig(hidden=tuple(mlp_hidden), latent=latent),
     }
     encoders = {"lstm": lstm, "lstm-vector": dataclasses.replace(lstm, latent_channels=latent), **vector}
     fullrank = report.decoder_channels[:-1] + (FULLRANK_CHANNELS,)
@@ -267,8 +269,8 @@ ARCH_PRESETS = {
     "mlp14": MLPVAEConfig(image_size=14, binarize=True, hidden=(128,), latent=8, activation="tanh", std_head=True),
     "examples": MLPVAEConfig(hidden=(400,), latent=20),
     # The repaired LSTM VAE (report/ablation.md): one latent vector from the LSTM's last
-    # state, a wider LSTM, an MLP decoder, trained on the ELBO itself.
-    "lstm-repaired": compose("lstm-vector", "mlp", latent=20, lstm_hidden=256),
+    # state, a wider LSTM, an MLP decoder of two hidden layers, trained on the ELBO itself.
+    "lstm-repaired": compose("lstm-vector", "mlp", latent=20, lstm_hidden=256, mlp_hidden=(512, 512)),
 }
 _MODELS = {VAEConfig: VAE, ConvVAEConfig: ConvVAE, MLPVAEConfig: MLPVAE, ComposedConfig: ComposedVAE}
 

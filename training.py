@@ -56,7 +56,7 @@ def reuse_freed_memory() -> bool:
     so every step page-faults it in afresh: about 14,000 minor faults per step here. Kept
     on the heap they are reused: a one-epoch training pass took 118-125 s instead of 134 s
     here, with bit-identical losses; the peak resident memory is about 10 % higher, since
-    freed memory stays with the process (README, Speed). A process-wide setting, made once
+    freed memory stays with the process (benchmarks/README.md). A process-wide setting, made once
     at start-up like a thread count. Returns False where there is no glibc mallopt.
     """
     import ctypes
@@ -102,7 +102,7 @@ class TrainStep:
 
     At batch 100 a GPU step is bound by kernel launches; replaying the whole step (forward,
     backward, Adam) as one CUDA graph ran it 4.2-5.1x faster on an H100, with the same
-    losses (README, Speed). The graph is captured after WARMUP eager steps on a side
+    losses (benchmarks/README.md). The graph is captured after WARMUP eager steps on a side
     stream, as PyTorch's CUDA-graph docs ask, and reused for every full batch of the run;
     a short last batch runs eagerly. Its outputs are static buffers: use them before the
     next call. Gradients are zeroed, never set to None, so the graph's buffers stay put.

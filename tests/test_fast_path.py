@@ -84,7 +84,7 @@ def test_bf16_autocast_step_runs_and_stays_close_to_fp32():
 
 
 def test_build_model_takes_the_gemm_path_on_cpu_only():
-    # On CUDA cuDNN's transpose convolutions were faster (README, Speed); "meta" stands in
+    # On CUDA cuDNN's transpose convolutions were faster (benchmarks/README.md); "meta" stands in
     # for any non-CPU device here.
     on_cpu = build_model(PRESETS[1], "cpu")
     elsewhere = build_model(PRESETS[1], "meta")

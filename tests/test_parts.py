@@ -150,4 +150,5 @@ def test_composed_config_refuses_mismatched_sizes():
 def test_repaired_preset():
     cfg = ARCH_PRESETS["lstm-repaired"]
     assert (cfg.encoder, cfg.decoder, cfg.reduction) == ("lstm-vector", "mlp", "per_image")
-    assert count_parameters(build_model(cfg)) == lstm(28, 256) + 2 * linear(256, 20) + MLP_DECODER
+    assert count_parameters(build_model(cfg)) == lstm(28, 256) + 2 * linear(256, 20) + linear(20, 512) + linear(512, 512) \
+        + linear(512, 784)

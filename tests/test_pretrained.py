@@ -1,0 +1,39 @@
+"""The committed pretrained weights: each file is what its manifest entry and the README say."""
+
+import hashlib
+import importlib.util
+import json
+
+import pytest
+
+from conftest import ROOT
+from model import count_parameters
+from vaeio import load_model
+
+MANIFEST = json.loads((ROOT / "pretrained" / "manifest.json").read_text())
+
+
+def export_module():
+    spec = importlib.util.spec_from_file_location("export", ROOT / "pretrained" / "export.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_file_is_in_the_manifest_and_the_readme():
+    files = sorted(p.name for p in (ROOT / "pretrained").glob("*.pt"))
+    assert files == sorted(MANIFEST)
+    readme = (ROOT / "README.md").read_text()
+    for name, entry in MANIFEST.items():
+        assert entry["sha256"] in readme and f"pretrained/{name}" in readme, name
+
+
+@pytest.mark.parametrize("name", sorted(MANIFEST))
+def test_pretrained_file_matches_its_manifest(name, mnist_root):
+    path = ROOT / "pretrained" / name
+    entry = MANIFEST[name]
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == entry["sha256"]
+    model = load_model(path)  # weights_only, config from the file alone
+    assert count_parameters(model) == entry["parameters"]
+    nelbo = export_module().check_nelbo(model, mnist_root)
+    assert abs(nelbo - entry["test_negative_elbo_first_1000"]) < 1.0
