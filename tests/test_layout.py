@@ -35,3 +35,7 @@ def test_model_py_is_the_reports_model_alone():
     text = (ROOT / "model.py").read_text()
     assert text.index("class VAEConfig") < text.index("class LSTMEncoder") < text.index("class ReportDecoder") \
         < text.index("class VAE(") < text.index("def training_loss")
+
+
+def test_readme_stays_short():
+    assert len((ROOT / "README.md").read_bytes()) <= 10 * 1024  # a page for users; notes go to benchmarks/, report/

@@ -37,3 +37,12 @@ def test_pretrained_file_matches_its_manifest(name, mnist_root):
     assert count_parameters(model) == entry["parameters"]
     nelbo = export_module().check_nelbo(model, mnist_root)
     assert abs(nelbo - entry["test_negative_elbo_first_1000"]) < 1.0
+
+
+def test_repaired_file_is_the_preset():
+    from parts import ARCH_PRESETS, config_from_dict
+    from vaeio import load_checkpoint
+
+    state = load_checkpoint(ROOT / "pretrained" / "lstm_repaired.pt")
+    assert config_from_dict(state["config"]) == ARCH_PRESETS["lstm-repaired"]
+    assert set(state) == {"model", "config", "epoch"}  # weights only: no optimizer, no RNG

@@ -234,3 +234,16 @@ def test_report_names_every_collapsed_stretch():
     assert build.epoch_ranges([1, 2, 3, 4, 45, 46, 47, 48, 49]) == "1-4 and 45-49"
     assert build.epoch_ranges([1, 3, 4, 9]) == "1, 3-4 and 9"
     assert build.epoch_ranges([7]) == "7"
+
+
+def test_deterministic_flag_runs_on_cpu_and_changes_nothing(mnist_root, tmp_path):
+    """CPU runs are deterministic already: --deterministic must give the same bits (and not raise)."""
+    plain = run_main(mnist_root, tmp_path / "plain", "--limit", 200, "--epochs", 1)
+    try:
+        strict = run_main(mnist_root, tmp_path / "strict", "--limit", 200, "--epochs", 1, "--deterministic")
+    finally:
+        torch.use_deterministic_algorithms(False)  # process-wide: leave the other tests as they were
+    a, b = load_checkpoint(plain / "checkpoint.pt"), load_checkpoint(strict / "checkpoint.pt")
+    assert b["train_config"]["deterministic"] is True
+    for key in a["model"]:
+        assert torch.equal(a["model"][key], b["model"][key]), key
