@@ -13,6 +13,7 @@ pytorch/examples' VAE "test set loss", not with binarized-MNIST results in the l
 from __future__ import annotations
 
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -26,6 +27,9 @@ from training import evaluate, reuse_freed_memory, to_input
 from vaeio import UserError, load_checkpoint, load_mnist, model_from_state, write_text
 
 
+FULL_COV_MAX = 256  # a full covariance needs many more images per class than dimensions
+
+
 def build_parser():
     p = Parser(prog="evaluate.py", description="Test-set negative ELBO and IWAE bound of a checkpoint, in nats per image.")
     p.add_argument("--checkpoint", type=Path, required=True, help="a checkpoint.pt written by main.py")
@@ -37,6 +41,9 @@ def build_parser():
     p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto")
     p.add_argument("--classifier", type=Path, default=None, help="classifier.pt: also measure per-class generation")
     p.add_argument("--per-class", type=positive_int, default=100, help="digits generated per class; default 100")
+    p.add_argument("--class-covariance", choices=("diagonal", "full"), default="diagonal",
+                   help="the class Gaussians the per-class digits are drawn from: diagonal (the measure of the "
+                        "tables), or full covariance (vector latents of at most %d dimensions)" % FULL_COV_MAX)
     p.add_argument("--no-progress", action="store_true")
     return p
 
@@ -48,6 +55,9 @@ def run(args) -> dict:
     state = load_checkpoint(args.checkpoint, map_location=device)
     model = model_from_state(state, args.checkpoint, device)
     cfg = model.cfg
+    if args.class_covariance == "full" and math.prod(model.latent_shape) > FULL_COV_MAX:
+        raise UserError(f"--class-covariance full needs a latent of at most {FULL_COV_MAX} dimensions; this model's "
+                        f"has {math.prod(model.latent_shape)}")
     images = load_mnist(args.data_root, train=False)
     if args.limit is not None and args.limit > len(images):
         raise UserError(f"--limit {args.limit} is larger than the {len(images)} test images")
@@ -75,10 +85,12 @@ def run(args) -> dict:
 
         judge = load_classifier(args.classifier, device)
         train_images, labels = load_mnist(args.data_root, train=True, with_labels=True)
-        means, stds = class_latent_gaussians(model, to_input(train_images, device, cfg), labels.to(device))
-        digits = sample_classes(model, means, stds, args.per_class, torch.Generator().manual_seed(args.seed))
+        full = args.class_covariance == "full"
+        means, scales = class_latent_gaussians(model, to_input(train_images, device, cfg), labels.to(device), full=full)
+        digits = sample_classes(model, means, scales, args.per_class, torch.Generator().manual_seed(args.seed))
         asked = torch.arange(len(means), device=device).repeat_interleave(args.per_class)
         result["per_class"] = args.per_class
+        result["class_covariance"] = args.class_covariance
         result["class_accuracy"] = (predict(judge, digits) == asked).float().mean().item()
     return result
 
@@ -87,7 +99,9 @@ def run(args) -> dict:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     result = run(args)
-    out = args.checkpoint.parent / f"evaluation_k{args.k}.json"
+    # the tables read evaluation_k<K>.json; the full-covariance check is kept apart
+    name = "evaluation" if args.class_covariance == "diagonal" else "evaluation_fullcov"
+    out = args.checkpoint.parent / f"{name}_k{args.k}.json"
     write_text(out, json.dumps(result, indent=2) + "\n")
     print(f"epoch {result['epoch']}, {result['test_images']} test images: negative ELBO {result['negative_elbo']:.2f} "
           f"nats ({result['elbo_seconds']:.1f} s), IWAE bound k={args.k} {result['iwae_nats']:.2f} nats "

@@ -371,27 +371,40 @@ def active_units(model: VAEBase, x: torch.Tensor, batch_size: int = 500, thresho
 
 
 @torch.no_grad()
-def class_latent_gaussians(model: VAEBase, x: torch.Tensor, labels: torch.Tensor, batch_size: int = 500):
-    """Per class c, the mean and standard deviation (diagonal) of the encoded means mu(x)
-    of class c's images: a Gaussian in latent space that is class c's region.
+def class_latent_gaussians(model: VAEBase, x: torch.Tensor, labels: torch.Tensor, batch_size: int = 500,
+                           full: bool = False):
+    """Per class c, a Gaussian in latent space fitted to the encoded means mu(x) of class c's
+    images: class c's region.
 
-    Returns (means, stds), each (10, *latent_shape). Decoding draws from it gives digits
-    of the asked class; draws from N(0, I) carry no class (002's "per digit" images).
+    Returns (means, scales): means (10, *latent_shape); scales the standard deviations
+    (10, *latent_shape) of a diagonal Gaussian, or with full=True the Cholesky factors
+    (10, D, D) of a full covariance over the flattened latent (D dimensions; only for
+    small vector latents). Decoding draws from it gives digits of the asked class; draws
+    from N(0, I) carry no class (002's "per digit" images).
     """
     model.eval()
     mus = torch.cat([model.encode(x[i : i + batch_size])[0] for i in range(0, len(x), batch_size)])
     classes = range(int(labels.max()) + 1)
     means = torch.stack([mus[labels == c].mean(0) for c in classes])
-    stds = torch.stack([mus[labels == c].std(0) for c in classes])
-    return means, stds
+    if not full:
+        return means, torch.stack([mus[labels == c].std(0) for c in classes])
+    flat = mus.flatten(1)  # (N, D)
+    eye = torch.eye(flat.shape[1], device=flat.device, dtype=flat.dtype)
+    # a small ridge keeps the factor defined where a dimension is switched off
+    scales = torch.stack([torch.linalg.cholesky(torch.cov(flat[labels == c].T) + 1e-6 * eye) for c in classes])
+    return means, scales
 
 
 @torch.no_grad()
-def sample_classes(model: VAEBase, means, stds, per_class: int, generator: torch.Generator | None = None):
-    """per_class decoded draws of each class's latent Gaussian: (10 * per_class, 1, H, W), class-major."""
+def sample_classes(model: VAEBase, means, scales, per_class: int, generator: torch.Generator | None = None):
+    """per_class decoded draws of each class's latent Gaussian (diagonal or full, as
+    class_latent_gaussians made it): (10 * per_class, 1, H, W), class-major."""
     model.eval()
     eps = torch.randn(len(means), per_class, *means.shape[1:], generator=generator).to(means.device)
-    z = means.unsqueeze(1) + eps * stds.unsqueeze(1)  # (10, per_class, *latent)
+    if scales.shape == means.shape:  # diagonal
+        z = means.unsqueeze(1) + eps * scales.unsqueeze(1)  # (10, per_class, *latent)
+    else:  # full: L @ eps over the flattened latent
+        z = means.unsqueeze(1) + (eps.flatten(2) @ scales.transpose(1, 2)).view_as(eps)
     return model.decode(z.flatten(0, 1))
 
 

@@ -75,6 +75,12 @@ def command(row) -> str:
     return f"python main.py {D} --out-dir runs/{name}{model}"
 
 
+def full_covariance_accuracy(run: Path, k: int) -> float | None:
+    """Class-true with full-covariance class Gaussians (evaluate.py --class-covariance full), if measured."""
+    path = run / f"evaluation_fullcov_k{k}.json"
+    return json.loads(path.read_text())["class_accuracy"] if path.exists() else None
+
+
 def measure(run: Path, store: Path) -> dict:
     row = row_of(run)
     results = load_results(run / MODEL_PK)
@@ -97,6 +103,7 @@ def measure(run: Path, store: Path) -> dict:
         "iwae_k": ev["iwae_k"], "iwae": ev["iwae_nats"],
         "latent_dims": ev["latent_dims"], "active_kl": ev["active_kl"], "active_cov": ev["active_cov"],
         "class_accuracy": ev["class_accuracy"], "per_class": ev["per_class"],
+        "class_accuracy_fullcov": full_covariance_accuracy(run, ev["iwae_k"]),
         "seconds_per_epoch": statistics.median(results["epoch_seconds"]),
         "device": state["train_config"]["device"], "threads": state["train_config"].get("threads"),
         "grid": f"{store.name}/{grid}",
@@ -105,9 +112,15 @@ def measure(run: Path, store: Path) -> dict:
     return summary
 
 
+def full_text(s: dict) -> str:
+    full = s.get("class_accuracy_fullcov")
+    return "–" if full is None else f"{full:.1%}"
+
+
 def table(summaries: dict) -> list[str]:
     lines = ["| encoder | decoder | objective | what it tests | parameters | test −ELBO | IWAE bound | test KL | "
-             "active units (KL > 0.01 / Cov > 0.01) | class-true | s / epoch (device) | prior samples |",
+             "active units (KL > 0.01 / Cov > 0.01) | class-true (diagonal / full-covariance class Gaussians) | "
+             "s / epoch (device) | prior samples |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for name, enc, dec, objective, extra, what in ROWS:
         head = f"| {enc} | {dec} | {objective} | {what}{f' (`{extra}`)' if extra else ''} |"
@@ -119,7 +132,8 @@ def table(summaries: dict) -> list[str]:
         lines.append(
             head + f" {s['parameters']:,} | {s['test_negative_elbo']:.2f}{short} | {s['iwae']:.2f} (k={s['iwae_k']}) | "
             f"{s['test_kl']:.2f} | {s['active_kl']} / {s['active_cov']} of {s['latent_dims']:,} | "
-            f"{s['class_accuracy']:.1%} | {s['seconds_per_epoch']:.1f} ({s['device']}) | ![{name}]({s['grid']}) |")
+            f"{s['class_accuracy']:.1%} / {full_text(s)} | {s['seconds_per_epoch']:.1f} ({s['device']}) | "
+            f"![{name}]({s['grid']}) |")
     return lines
 
 

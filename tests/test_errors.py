@@ -237,3 +237,10 @@ def test_hostile_checkpoint_is_refused_in_our_own_words(tmp_path, mnist_root):
         assert_one_line_error(proc, "was refused", "could run code")
         assert "weights_only=False" not in proc.stderr and proc.returncode == 2
     assert not marker.exists()
+
+
+def test_full_covariance_refused_for_the_reports_latent(tmp_path, mnist_root):
+    out = small_run(mnist_root, tmp_path / "m1", "--epochs", 1, cwd=tmp_path)
+    proc = run("evaluate.py", "--checkpoint", out / "checkpoint.pt", "--data-root", mnist_root, "--limit", 10,
+               "--classifier", out / "checkpoint.pt", "--class-covariance", "full", "--device", "cpu", cwd=tmp_path)
+    assert_one_line_error(proc, "--class-covariance full needs a latent of at most 256 dimensions", "7168")

@@ -152,3 +152,29 @@ def test_repaired_preset():
     assert (cfg.encoder, cfg.decoder, cfg.reduction) == ("lstm-vector", "mlp", "per_image")
     assert count_parameters(build_model(cfg)) == lstm(28, 256) + 2 * linear(256, 20) + linear(20, 512) + linear(512, 512) \
         + linear(512, 784)
+
+
+def test_full_covariance_class_gaussians_match_the_encodings():
+    """class_latent_gaussians(full=True): L L^T is each class's covariance of mu(x), and
+    sample_classes draws with that covariance."""
+    from model import class_latent_gaussians, sample_classes
+
+    class Identity(torch.nn.Module):  # mu(x) = x's first 3 pixels, decode(z) = z
+        latent_shape = (3,)
+
+        def encode(self, x):
+            return x.flatten(1)[:, :3], None
+
+        def decode(self, z):
+            return z
+
+    g = torch.Generator().manual_seed(0)
+    mix = torch.tensor([[1.0, 0.0, 0.0], [0.9, 0.4, 0.0], [0.0, 0.5, 0.2]])
+    x = (torch.randn(4000, 3, generator=g) @ mix.T).view(4000, 1, 1, 3)
+    labels = torch.arange(4000) % 2
+    means, scales = class_latent_gaussians(Identity(), x, labels, full=True)
+    assert scales.shape == (2, 3, 3)
+    cov0 = torch.cov(x.flatten(1)[labels == 0].T)
+    assert torch.allclose(scales[0] @ scales[0].T, cov0, atol=1e-5)
+    draws = sample_classes(Identity(), means, scales, 20000, torch.Generator().manual_seed(1))[:20000]
+    assert torch.allclose(torch.cov(draws.T), cov0, atol=0.05)  # diagonal draws would lose the 0.9 correlation
