@@ -244,3 +244,12 @@ def test_full_covariance_refused_for_the_reports_latent(tmp_path, mnist_root):
     proc = run("evaluate.py", "--checkpoint", out / "checkpoint.pt", "--data-root", mnist_root, "--limit", 10,
                "--classifier", out / "checkpoint.pt", "--class-covariance", "full", "--device", "cpu", cwd=tmp_path)
     assert_one_line_error(proc, "--class-covariance full needs a latent of at most 256 dimensions", "7168")
+
+
+def test_resume_refuses_another_composed_model(tmp_path, mnist_root):
+    out = small_run(mnist_root, tmp_path / "c", "--epochs", 1, "--encoder", "lstm-vector", "--decoder", "mlp", cwd=tmp_path)
+    before = (out / "checkpoint.pt").read_bytes()
+    proc = run("main.py", "--data-root", mnist_root, "--out-dir", out, "--limit", 200, "--device", "cpu", "--epochs", 2,
+               "--encoder", "lstm-vector", "--decoder", "mlp", "--lstm-hidden", 64, "--resume", cwd=tmp_path)
+    assert_one_line_error(proc, "another model", "--overwrite")
+    assert (out / "checkpoint.pt").read_bytes() == before
