@@ -349,10 +349,12 @@ def train(args) -> int:
         except TrainingDiverged as e:
             raise UserError(diverged_message(run, epoch, e.step, math.ceil(n / args.batch_size))) from None
         train_s = time.perf_counter() - t0
+        if not weights_finite(model):  # the epoch's last update can break them after a finite loss
+            raise UserError(diverged_message(run, epoch, None, None))
         t0 = time.perf_counter()
         test = evaluate(model, test_x, args.eval_batch_size)
         eval_s = time.perf_counter() - t0
-        if not weights_finite(model) or not math.isfinite(test["negative_elbo"]):
+        if not math.isfinite(test["negative_elbo"]):
             raise UserError(diverged_message(run, epoch, None, None))
         record_epoch(history, parts, mean_loss, mean_kld, test, train_s, eval_s, steps, n, args.batch_size)
         print(

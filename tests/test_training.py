@@ -247,3 +247,21 @@ def test_deterministic_flag_runs_on_cpu_and_changes_nothing(mnist_root, tmp_path
     assert b["train_config"]["deterministic"] is True
     for key in a["model"]:
         assert torch.equal(a["model"][key], b["model"][key]), key
+
+
+def test_weights_broken_by_the_last_update_stop_before_evaluation(mnist_root, tmp_path, monkeypatch, capsys):
+    """A finite last loss but NaN weights after its update: one line, not BCE's error on NaN pixels."""
+    real = training.TrainStep.__call__
+
+    def poison_last_update(self, idx):
+        out = real(self, idx)
+        if idx[-1].item() == self.data.shape[0] - 1:  # the epoch's last batch
+            with torch.no_grad():
+                next(self.model.parameters()).fill_(float("nan"))
+        return out
+
+    monkeypatch.setattr(training.TrainStep, "__call__", poison_last_update)
+    args = ["--data-root", str(mnist_root), "--out-dir", str(tmp_path), "--no-progress", "--device", "cpu",
+            "--limit", "200", "--epochs", "1"]
+    assert main.main(args) == 2
+    assert "diverged" in capsys.readouterr().err and not (tmp_path / "checkpoint.pt").exists()
