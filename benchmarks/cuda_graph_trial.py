@@ -2,7 +2,7 @@
 
     python benchmarks/cuda_graph_trial.py --data-root DIR [--steps 200]
 
-At batch 100 the GPU step is bound by kernel launches (README, Speed). main.TrainStep
+At batch 100 the GPU step is bound by kernel launches (benchmarks/README.md). training.TrainStep
 replays the forward, the backward and Adam's update as one CUDA graph; this times it
 against the same TrainStep run eagerly, from the same weights and noise: ms per step, and
 the largest loss difference over the timed steps.
