@@ -93,11 +93,13 @@ def measure(run: Path, store: Path) -> dict:
     if "active_kl" not in ev or "class_accuracy" not in ev:
         raise UserError(f"{evals[-1]} lacks active units or class accuracy: rerun evaluate.py with --classifier")
     store.mkdir(parents=True, exist_ok=True)
-    grid = f"{row[0]}.png"
+    seed = state["train_config"]["seed"]
+    stem = row[0] if seed == 0 else f"{row[0]}_seed{seed}"  # the table shows seed 0; other seeds give the spread
+    grid = f"{stem}.png"
     save_image_grid(prior_samples(run / CHECKPOINT, 100, seed=0), store / grid,
-                    f"{row[0]}: 100 samples from z ~ N(0, I)")
+                    f"{stem}: 100 samples from z ~ N(0, I)")
     summary = {
-        "row": row[0], "command": command(row), "epochs": state["epoch"],
+        "row": row[0], "seed": seed, "command": command(row) + (f" --seed {seed}" if seed else ""), "epochs": state["epoch"],
         "parameters": count_parameters(load_model(run / CHECKPOINT)),
         "test_negative_elbo": ev["negative_elbo"], "test_bce": ev["bce"], "test_kl": ev["kld"],
         "iwae_k": ev["iwae_k"], "iwae": ev["iwae_nats"],
@@ -108,7 +110,7 @@ def measure(run: Path, store: Path) -> dict:
         "device": state["train_config"]["device"], "threads": state["train_config"].get("threads"),
         "grid": f"{store.name}/{grid}",
     }
-    write_text(store / f"{row[0]}.json", json.dumps(summary, indent=2) + "\n")
+    write_text(store / f"{stem}.json", json.dumps(summary, indent=2) + "\n")
     return summary
 
 
@@ -137,7 +139,32 @@ def table(summaries: dict) -> list[str]:
     return lines
 
 
-def build_page(summaries: dict, store: Path) -> str:
+def seed_lines(stored: list[dict]) -> list[str]:
+    """Mean and spread over seeds, for the rows that have more than one."""
+    lines = []
+    for name, *_ in ROWS:
+        runs = sorted((s for s in stored if s["row"] == name), key=lambda s: s.get("seed", 0))
+        if len(runs) < 2:
+            continue
+        values = {key: [s[key] for s in runs] for key in ("test_negative_elbo", "iwae", "class_accuracy")}
+        full = [s.get("class_accuracy_fullcov") for s in runs]
+
+        def spread(v, fmt):
+            return f"{fmt.format(statistics.mean(v))} ± {fmt.format(statistics.stdev(v))} ({', '.join(fmt.format(x) for x in v)})"
+
+        lines.append(f"| {name} | {', '.join(str(s.get('seed', 0)) for s in runs)} | "
+                     f"{spread(values['test_negative_elbo'], '{:.2f}')} | {spread(values['iwae'], '{:.2f}')} | "
+                     f"{spread([100 * v for v in values['class_accuracy']], '{:.1f}')} | "
+                     + (f"{spread([100 * v for v in full], '{:.1f}')} |" if None not in full else "– |"))
+    if not lines:
+        return []
+    return ["## Seeds", "", "Mean ± standard deviation over the seeds trained so far (each seed's value in brackets); "
+            "class-true in %.", "",
+            "| row | seeds | test −ELBO | IWAE bound | class-true, diagonal | class-true, full covariance |",
+            "| --- | --- | --- | --- | --- | --- |", *lines, ""]
+
+
+def build_page(summaries: dict, store: Path, stored: list[dict] | None = None) -> str:
     reading = store.parent / "ablation_reading.md"
     text = reading.read_text() if reading.exists() else ""
     return "\n".join([
@@ -156,6 +183,7 @@ def build_page(summaries: dict, store: Path) -> str:
         "",
         *[f"- {name}: `{command(row)}`" for row in ROWS for name in [row[0]]],
         "",
+        *seed_lines(stored or list(summaries.values())),
         text,
     ]).rstrip() + "\n"
 
@@ -174,8 +202,9 @@ def main(argv=None) -> int:
     for run in args.runs:
         s = measure(run, args.store)
         print(f"{s['row']}: {s['test_negative_elbo']:.2f} nats, IWAE {s['iwae']:.2f}, class-true {s['class_accuracy']:.1%}")
-    summaries = {p.stem: json.loads(p.read_text()) for p in sorted(args.store.glob("*.json"))}
-    write_text(args.page, build_page(summaries, args.store))
+    stored = [json.loads(p.read_text()) for p in sorted(args.store.glob("*.json"))]
+    summaries = {s["row"]: s for s in stored if s.get("seed", 0) == 0}
+    write_text(args.page, build_page(summaries, args.store, stored))
     print(f"wrote {args.page} ({len(summaries)} of {len(ROWS)} rows)")
     return 0
 
