@@ -392,8 +392,7 @@ def train(args) -> int:
 
 def diverged_message(run: Run, epoch: int, step: int | None, steps: int | None) -> str:
     where = f"epoch {epoch + 1}, step {step + 1} of {steps}" if step is not None else f"epoch {epoch + 1}"
-    kept = (f"{run.out / CHECKPOINT} still holds epoch {epoch}" if epoch > 0 or run.state is not None
-            else "no checkpoint was written")
+    kept = f"{run.out / CHECKPOINT} still holds epoch {epoch}" if epoch > 0 else "this run wrote no checkpoint"
     return (f"training diverged: the loss became NaN or infinite at {where}; {kept}. "
             f"Try a smaller --lr (this run: {run.args.lr:g})")
 
