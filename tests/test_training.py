@@ -185,6 +185,26 @@ def test_train_set_negative_elbo_is_stored(trained):
     assert isinstance(r["train_negative_elbo"], float) and 0 < r["train_negative_elbo"] < 1000
 
 
+def test_evaluation_batch_changes_only_the_noise(trained, mnist_root, monkeypatch):
+    # Without the sampling noise, any batch size (a short last one included) gives the same nats.
+    model = VAE(VAEConfig.from_dict(load_checkpoint(trained / "checkpoint.pt")["config"]))
+    model.load_state_dict(load_checkpoint(trained / "checkpoint.pt")["model"])
+    monkeypatch.setattr(VAE, "reparameterize", staticmethod(lambda mu, logvar: mu))
+    x = training.to_input(vaeio.load_mnist(mnist_root, train=False)[:1000], "cpu")
+    by_100, by_64 = training.evaluate(model, x, 100), training.evaluate(model, x, 64)
+    for key in by_100:
+        assert by_64[key] == pytest.approx(by_100[key], rel=1e-5)
+    # The CPU default stays the report's 100, so CPU runs draw the same noise as before.
+    train_config = json.loads((trained / "config.json").read_text())["train"]
+    assert train_config["eval_batch_size"] == main.EVAL_BATCH["cpu"] == 100
+
+
+def test_time_split_counts_only_this_calls_epochs():
+    history = {"epoch_seconds": [100.0, 2.0, 3.0], "eval_seconds": [50.0, 0.5, 0.5]}  # epoch 1 from a resumed run
+    line = main.time_split(10.0, 1.0, history, epochs=2)
+    assert "training 5.0 s" in line and "test evaluations 1.0 s" in line and line.endswith("3.0 s")
+
+
 def test_evaluate_writes_the_iwae_bound(trained, mnist_root):
     import evaluate
 
