@@ -47,10 +47,13 @@ def save_image_grid(images: np.ndarray, path: Path, title: str, show: bool = Fal
 
 
 def save_curve(series: list[tuple], path: Path, title: str, ylabel: str, show: bool = False,
-               xlabel: str = "epoch") -> None:
-    """series: (label, xs, values[, matplotlib format]) per line."""
+               xlabel: str = "epoch", bands: list[tuple] = ()) -> None:
+    """series: (label, xs, values[, matplotlib format]) per line; bands: (label, xs, low, high,
+    colour) per shaded range, drawn under the lines."""
     fig = _new_figure(show, figsize=(7, 4))
     ax = fig.add_subplot()
+    for label, xs, low, high, color in bands:
+        ax.fill_between(xs, low, high, alpha=0.25, label=label, linewidth=0, color=color)
     for label, xs, ys, *style in series:
         if len(ys):
             marker = {} if style else {"marker": "." if len(ys) < 60 else None}
@@ -60,7 +63,7 @@ def save_curve(series: list[tuple], path: Path, title: str, ylabel: str, show: b
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3)
-    if ax.lines:
+    if ax.lines or bands:
         ax.legend()
     fig.savefig(path, dpi=FIGURE_DPI, bbox_inches="tight")
 

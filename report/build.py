@@ -1,6 +1,7 @@
 """Build the reproduction report from run folders written by main.py (and evaluate.py).
 
-    python report/build.py runs/model1 runs/model2 --data-root ../shared/data
+    python report/build.py runs/model1 runs/model2 --data-root ../shared/data \
+        [--seeds runs/model1_seed1 runs/model1_seed2 runs/model2_seed1 ...]
 
 Writes report/README.md and its PNGs (or into --out). Every number in the report comes
 from the runs' model.pk, checkpoint.pt and evaluation_k*.json; the report's own values
@@ -25,7 +26,7 @@ from plotting import plot_elbo_terms, save_curve, save_image_grid  # noqa: E402
 from samples import prior_samples  # noqa: E402
 from training import to_input  # noqa: E402
 from model import VAE, VAEConfig, count_parameters  # noqa: E402
-from vaeio import CHECKPOINT, FIGURE1, MODEL_PK, load_checkpoint, load_mnist, load_results, write_text  # noqa: E402
+from vaeio import CHECKPOINT, FIGURE1, MODEL_PK, UserError, load_checkpoint, load_mnist, load_results, write_text  # noqa: E402
 
 # The report's Table 1: "Epoch:N/50" -> (Train_Loss, Train_Reg_Term), last batch of the epoch.
 REPORT_TABLE1 = {
@@ -68,23 +69,70 @@ def fmt(v, digits=4):
     return "–" if v is None else f"{v:.{digits}f}"
 
 
-def table1(runs: list[Run]) -> str:
+# Settings every seed of a model must share with its main run, so the spread is the seed's alone.
+SAME_FOR_SEEDS = ("arch", "epochs", "batch_size", "lr", "shuffle", "limit")
+
+
+def group_seeds(runs: list[Run], seeds: list[Run]) -> list[list[Run]]:
+    """One list per main run: the main run first, then the seed runs of the same model."""
+    groups = {r.name: [r] for r in runs}
+    for s in seeds:
+        group = groups.get(s.name)
+        if group is None:
+            raise UserError(f"--seeds {s.dir} trained {s.name}, and no main run does")
+        if s.train["seed"] in [r.train["seed"] for r in group]:
+            raise UserError(f"--seeds {s.dir} repeats seed {s.train['seed']} of {s.name}")
+        for key in SAME_FOR_SEEDS:
+            if s.train.get(key) != group[0].train.get(key) or s.epochs != group[0].epochs:
+                raise UserError(f"--seeds {s.dir} differs from {group[0].dir} in more than the seed "
+                                f"({key} or epochs trained)")
+        group.append(s)
+    return list(groups.values())
+
+
+def seed_list(group: list[Run]) -> str:
+    return ", ".join(str(r.train["seed"]) for r in group)
+
+
+def spread(values: list[float], digits: int) -> str:
+    """One run's value, or mean ± sample standard deviation over seeds."""
+    if len(values) == 1:
+        return fmt(values[0], digits)
+    return f"{np.mean(values):.{digits}f} ± {np.std(values, ddof=1):.{digits}f}"
+
+
+def table1(groups: list[list[Run]]) -> str:
+    names = [g[0].name + (f" (seeds {seed_list(g)})" if len(g) > 1 else "") for g in groups]
     head = "| epoch | report loss | report KLD | " + " | ".join(
-        f"{r.name} loss | {r.name} KLD | {r.name} mean loss | {r.name} test −ELBO" for r in runs) + " |"
-    lines = [head, "|" + " --- |" * (3 + 4 * len(runs))]
-    epochs = sorted(set(REPORT_TABLE1) | {max(r.epochs for r in runs)})
+        f"{n} loss | {n} KLD | {n} mean loss | {n} test −ELBO" for n in names) + " |"
+    lines = [head, "|" + " --- |" * (3 + 4 * len(groups))]
+    epochs = sorted(set(REPORT_TABLE1) | {max(g[0].epochs for g in groups)})
+    keys = (("train_loss_history", 4), ("train_regularization_terms", 4), ("train_loss_epoch_mean", 4),
+            ("test_negative_elbo", 2))
     for e in epochs:
         rep = REPORT_TABLE1.get(e, (None, None))
         cells = [str(e), fmt(rep[0]), fmt(rep[1])]
-        for r in runs:
-            h = r.results
-            ok = e <= r.epochs
-            cells += [fmt(h["train_loss_history"][e - 1] if ok else None),
-                      fmt(h["train_regularization_terms"][e - 1] if ok else None),
-                      fmt(h["train_loss_epoch_mean"][e - 1] if ok else None),
-                      fmt(h["test_negative_elbo"][e - 1] if ok else None, 2)]
+        for g in groups:
+            ok = e <= g[0].epochs
+            cells += [spread([r.results[k][e - 1] for r in g], d) if ok else "–" for k, d in keys]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def within_spread(group: list[Run], key: str, report_index: int) -> str:
+    """Where the report's Table 1 values fall against our seeds' range, epoch by epoch."""
+    inside = above = below = 0
+    for e, values in REPORT_TABLE1.items():
+        if e > group[0].epochs:
+            continue
+        ours = [r.results[key][e - 1] for r in group]
+        if values[report_index] > max(ours):
+            above += 1
+        elif values[report_index] < min(ours):
+            below += 1
+        else:
+            inside += 1
+    return f"within our seeds' range at {inside} of the {inside + above + below} epochs it lists, above at {above}, below at {below}"
 
 
 def table2(runs: list[Run]) -> str:
@@ -110,11 +158,18 @@ def table2(runs: list[Run]) -> str:
     return "\n\n".join(out)
 
 
-def curves(runs, key, report_index, path, title, ylabel):
+def curves(groups, key, report_index, path, title, ylabel):
     epochs = sorted(REPORT_TABLE1)
     series = [("report (Table 1)", epochs, [REPORT_TABLE1[e][report_index] for e in epochs], "k.--")]
-    series += [(f"ours, {r.name} (last batch)", range(1, r.epochs + 1), r.results[key]) for r in runs]
-    save_curve(series, path, title, ylabel)
+    series += [(f"ours, {g[0].name} (last batch, seed {g[0].train['seed']})", range(1, g[0].epochs + 1),
+                g[0].results[key], f"C{i}.-") for i, g in enumerate(groups)]
+    bands = []
+    for i, g in enumerate(groups):
+        if len(g) > 1:
+            values = np.array([r.results[key] for r in g])  # (seeds, epochs)
+            bands.append((f"ours, {g[0].name}, seeds {seed_list(g)}: range", range(1, g[0].epochs + 1),
+                          values.min(0), values.max(0), f"C{i}"))
+    save_curve(series, path, title, ylabel, bands=bands)
 
 
 def test_pairs(run: Run, data_root: Path, path: Path, n: int = 10):
@@ -127,14 +182,15 @@ def test_pairs(run: Run, data_root: Path, path: Path, n: int = 10):
                     f"{run.name}: first {n} test digits (top) and their reconstructions (bottom)", columns=n)
 
 
-def build(runs: list[Run], out: Path, data_root: Path) -> Path:
+def build(runs: list[Run], out: Path, data_root: Path, seeds: list[Run] = ()) -> Path:
+    groups = group_seeds(runs, list(seeds))
     out.mkdir(parents=True, exist_ok=True)
     figs = {}
     if (runs[0].dir / FIGURE1).is_file():
         shutil.copyfile(runs[0].dir / FIGURE1, out / "figure1_mnist.png")
         figs["fig1"] = "figure1_mnist.png"
-    curves(runs, "train_loss_history", 0, out / "figure2_loss.png", "Loss (BCE + KLD) per epoch", "loss")
-    curves(runs, "train_regularization_terms", 1, out / "figure3_kld.png", "Regularization term (KLD) per epoch", "KLD")
+    curves(groups, "train_loss_history", 0, out / "figure2_loss.png", "Loss (BCE + KLD) per epoch", "loss")
+    curves(groups, "train_regularization_terms", 1, out / "figure3_kld.png", "Regularization term (KLD) per epoch", "KLD")
     for i, r in enumerate(runs):
         tag = r.tag
         recon = np.asarray(r.results["train_reconstruction_images"])
@@ -165,22 +221,33 @@ def build(runs: list[Run], out: Path, data_root: Path) -> Path:
     row("seconds per epoch (training pass): median (fastest-slowest)", [
         f"{np.median(s):.1f} ({min(s):.1f}-{max(s):.1f})" for s in (r.results["epoch_seconds"] for r in runs)])
     row("total training time", [f"{sum(r.results['epoch_seconds']) / 60:.1f} min" for r in runs])
+    if any(len(g) > 1 for g in groups):
+        row("seeds", [seed_list(g) for g in groups])
+        for label, key, d in (("test negative ELBO", "test_negative_elbo", 2),
+                              ("last-batch loss", "train_loss_history", 4), ("last-batch KLD", "train_regularization_terms", 4)):
+            row(f"{label}, last epoch, over the seeds: mean ± sd (each seed)", [
+                f"{spread([r.results[key][-1] for r in g], d)} ({', '.join(f'{r.results[key][-1]:.{d}f}' for r in g)})"
+                for g in groups])
 
     md = [
         "# Reproduction report: LSTM-encoder VAE for MNIST", "",
-        "Built by `python report/build.py " + " ".join(str(r.dir) for r in runs) + "` from those runs "
+        "Built by `python report/build.py " + " ".join(str(r.dir) for r in runs)
+        + (" --seeds " + " ".join(str(r.dir) for r in seeds) if seeds else "") + "` from those runs "
         "(`main.py` with " + ", ".join(f"{r.name}: `{json.dumps(r.train)}`" for r in runs) + "). "
         "Every number below comes from them; the report's numbers are copied from its Table 1.", "",
         "## Summary", "", *rows, "",
         "## Table 1: loss and KLD per epoch", "",
         "Last-batch values, as the report logs them, at the epochs it lists; our epoch means and "
-        "test negative ELBO (nats per image) beside them.", "", table1(runs), "",
+        "test negative ELBO (nats per image) beside them"
+        + ("; where a model ran with several seeds, mean ± sample standard deviation over them." if seeds else ".")
+        + "", "", table1(groups), "",
         "## Table 2: the models layer by layer (torchinfo)", "", table2(runs), "",
         "## Figures", "",
     ]
     if "fig1" in figs:
         md += ["Figure 1: 100 random training digits.", "", "![Figure 1](figure1_mnist.png)", ""]
-    md += ["Figures 2 and 3: loss and KLD per epoch, ours and the report's.", "",
+    md += ["Figures 2 and 3: loss and KLD per epoch, ours and the report's"
+           + ("; the shaded band is the range over our seeds." if seeds else "."), "",
            "![Figure 2](figure2_loss.png)", "", "![Figure 3](figure3_kld.png)", ""]
     for i, r in enumerate(runs):
         tag = r.tag
@@ -198,7 +265,8 @@ def build(runs: list[Run], out: Path, data_root: Path) -> Path:
            "epochs, so its labels may be 0-based; we place them at the epoch number they print.",
            "- Grey-level BCE is not a proper likelihood: our nats compare with pytorch/examples' VAE "
            "\"test set loss\" (about 105.6 after its 10 epochs), not with binarized-MNIST results in the literature.",
-           "- One seed per model; the report gives none, so run-to-run spread is part of any difference."]
+           ]
+    md += seed_notes(groups)
     for r in runs:
         # Means over 784 pixels and over 28*C latents weigh the KL by 784 / (28*C) against the per-image ELBO.
         beta = r.cfg.image_size**2 / (r.cfg.image_size * r.cfg.latent_channels)
@@ -239,6 +307,20 @@ def build(runs: list[Run], out: Path, data_root: Path) -> Path:
     return path
 
 
+def seed_notes(groups: list[list[Run]]) -> list[str]:
+    """Whether the report's Table 1 lies within our run-to-run spread."""
+    notes = []
+    for g in groups:
+        if len(g) == 1:
+            notes.append(f"- {g[0].name}: one seed ({g[0].train['seed']}); the report gives none, so run-to-run "
+                         "spread is part of any difference.")
+            continue
+        notes.append(f"- {g[0].name}, seeds {seed_list(g)}: the report's last-batch loss is "
+                     f"{within_spread(g, 'train_loss_history', 0)}; its KLD is "
+                     f"{within_spread(g, 'train_regularization_terms', 1)}.")
+    return notes
+
+
 def epoch_ranges(epochs: list[int]) -> str:
     """[1, 2, 3, 4, 45, 46] -> "1-4 and 45-46"."""
     runs, start = [], epochs[0]
@@ -255,8 +337,10 @@ def main(argv=None) -> int:
     p.add_argument("runs", type=Path, nargs="+", help="folders written by main.py (Model 1 first)")
     p.add_argument("--out", type=Path, default=ROOT / "report", help="default: report/")
     p.add_argument("--data-root", type=Path, default=Path("./data"), help="MNIST, for the test-digit figures")
+    p.add_argument("--seeds", type=Path, nargs="+", default=[], metavar="RUN",
+                   help="more runs of the same models with other seeds: Table 1 and Figures 2-3 show their spread")
     args = p.parse_args(argv)
-    path = build([Run(d) for d in args.runs], args.out, args.data_root)
+    path = build([Run(d) for d in args.runs], args.out, args.data_root, [Run(d) for d in args.seeds])
     print(f"wrote {path}")
     return 0
 

@@ -243,6 +243,37 @@ def test_report_builds_from_tiny_runs(trained, mnist_root, tmp_path):
         assert f"]({png})" in text, png
 
 
+def load_build():
+    import importlib.util
+
+    from conftest import ROOT
+
+    spec = importlib.util.spec_from_file_location("build", ROOT / "report" / "build.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    return build
+
+
+def test_report_shows_the_seed_spread(trained, mnist_root, tmp_path, capsys):
+    seed1 = run_main(mnist_root, tmp_path / "seed1", "--limit", 1000, "--epochs", 2, "--seed", 1)
+    build = load_build()
+    out = tmp_path / "report"
+    assert build.main([str(trained), "--seeds", str(seed1), "--out", str(out), "--data-root", str(mnist_root)]) == 0
+    text = (out / "README.md").read_text()
+    losses = [load_results(run / "model.pk")["train_loss_history"][0] for run in (trained, seed1)]
+    mean, sd = np.mean(losses), np.std(losses, ddof=1)
+    assert sd > 0  # the seeds differ
+    assert f"| 1 | 0.2700 | 0.0141 | {mean:.4f} ± {sd:.4f} |" in text  # Table 1's first line, by hand
+    assert "Model 1, seeds 0, 1: the report's last-batch loss is within our seeds' range at" in text
+    assert "the shaded band is the range over our seeds" in text
+    # A seed run of a model with no main run is one line, not a traceback.
+    model2 = run_main(mnist_root, tmp_path / "model2", "--limit", 200, "--epochs", 1, "--model", 2)
+    assert build.main([str(trained), "--seeds", str(model2), "--out", str(out), "--data-root", str(mnist_root)]) == 2
+    assert "trained Model 2, and no main run does" in capsys.readouterr().err
+    assert build.main([str(trained), "--seeds", str(trained), "--out", str(out), "--data-root", str(mnist_root)]) == 2
+    assert "repeats seed 0 of Model 1" in capsys.readouterr().err
+
+
 def test_report_names_every_collapsed_stretch():
     import importlib.util
 
