@@ -28,7 +28,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from clitools import Parser, cli, pick_device, positive_int  # noqa: E402
-from training import reuse_freed_memory, to_input, train_epoch  # noqa: E402
+from training import original_loop, reuse_freed_memory, to_input, train_epoch  # noqa: E402
 from model import PRESETS, VAE, VAEConfig, decoder_shapes, training_loss  # noqa: E402
 from vaeio import load_mnist  # noqa: E402
 
@@ -59,26 +59,6 @@ def forward_flops(cfg: VAEConfig) -> int:
         flops += 2 * in_ch * in_hw[0] * in_hw[1] * out_ch * cfg.kernel_size**2
         in_ch, in_hw = out_ch, pooled[1:]
     return flops + 2 * s * in_hw[1] * s  # final Linear(3, 28) per row
-
-
-def original_loop(model, opt, train_data, batch_size, steps, device):
-    """The original's loop, as far as its facts go."""
-    # Its own generator: a DataLoader iterator otherwise draws a seed from the global RNG,
-    # which would put the two variants' eps and dropout masks out of step.
-    loader = torch.utils.data.DataLoader(train_data, batch_size=batch_size, shuffle=False, generator=torch.Generator())
-    losses, recons = [], []
-    for i, x in enumerate(loader):
-        if i == steps:
-            break
-        x = x.view(-1, 1, 28, 28).to(device).requires_grad_()
-        recon, mu, logvar = model(x)
-        parts = training_loss(recon, x, mu, logvar)
-        opt.zero_grad()
-        parts.total.backward()
-        opt.step()
-        losses.append(parts.total.item())
-        recons.append(recon.detach().cpu().numpy())
-    return losses
 
 
 def our_loop(model, opt, train_x, batch_size, steps, device, bf16=False):

@@ -158,9 +158,24 @@ def table2(runs: list[Run]) -> str:
     return "\n\n".join(out)
 
 
-def curves(groups, key, report_index, path, title, ylabel):
+def load_original(folder: Path) -> dict:
+    """benchmarks/original_run.py's history: the re-created original loop's trajectory."""
+    path = folder / "history.json"
+    try:
+        history = json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        raise UserError(f"--original {folder}: cannot read {path} ({e})") from None
+    if not isinstance(history, dict) or not history.get("train_loss_history"):
+        raise UserError(f"--original {folder}: {path} holds no epochs (write it with benchmarks/original_run.py)")
+    return history
+
+
+def curves(groups, key, report_index, path, title, ylabel, original=None):
     epochs = sorted(REPORT_TABLE1)
     series = [("report (Table 1)", epochs, [REPORT_TABLE1[e][report_index] for e in epochs], "k.--")]
+    if original is not None:
+        series.append((f"original loop re-created, Model {original['settings']['model']} "
+                       f"(seed {original['settings']['seed']})", range(1, len(original[key]) + 1), original[key], "r.:"))
     series += [(f"ours, {g[0].name} (last batch, seed {g[0].train['seed']})", range(1, g[0].epochs + 1),
                 g[0].results[key], f"C{i}.-") for i, g in enumerate(groups)]
     bands = []
@@ -182,15 +197,17 @@ def test_pairs(run: Run, data_root: Path, path: Path, n: int = 10):
                     f"{run.name}: first {n} test digits (top) and their reconstructions (bottom)", columns=n)
 
 
-def build(runs: list[Run], out: Path, data_root: Path, seeds: list[Run] = ()) -> Path:
+def build(runs: list[Run], out: Path, data_root: Path, seeds: list[Run] = (), original: Path | None = None) -> Path:
     groups = group_seeds(runs, list(seeds))
+    orig = load_original(original) if original is not None else None
     out.mkdir(parents=True, exist_ok=True)
     figs = {}
     if (runs[0].dir / FIGURE1).is_file():
         shutil.copyfile(runs[0].dir / FIGURE1, out / "figure1_mnist.png")
         figs["fig1"] = "figure1_mnist.png"
-    curves(groups, "train_loss_history", 0, out / "figure2_loss.png", "Loss (BCE + KLD) per epoch", "loss")
-    curves(groups, "train_regularization_terms", 1, out / "figure3_kld.png", "Regularization term (KLD) per epoch", "KLD")
+    curves(groups, "train_loss_history", 0, out / "figure2_loss.png", "Loss (BCE + KLD) per epoch", "loss", orig)
+    curves(groups, "train_regularization_terms", 1, out / "figure3_kld.png", "Regularization term (KLD) per epoch",
+           "KLD", orig)
     for i, r in enumerate(runs):
         tag = r.tag
         recon = np.asarray(r.results["train_reconstruction_images"])
@@ -232,7 +249,8 @@ def build(runs: list[Run], out: Path, data_root: Path, seeds: list[Run] = ()) ->
     md = [
         "# Reproduction report: LSTM-encoder VAE for MNIST", "",
         "Built by `python report/build.py " + " ".join(str(r.dir) for r in runs)
-        + (" --seeds " + " ".join(str(r.dir) for r in seeds) if seeds else "") + "` from those runs "
+        + (" --seeds " + " ".join(str(r.dir) for r in seeds) if seeds else "")
+        + (f" --original {original}" if original is not None else "") + "` from those runs "
         "(`main.py` with " + ", ".join(f"{r.name}: `{json.dumps(r.train)}`" for r in runs) + "). "
         "Every number below comes from them; the report's numbers are copied from its Table 1.", "",
         "## Summary", "", *rows, "",
@@ -249,6 +267,8 @@ def build(runs: list[Run], out: Path, data_root: Path, seeds: list[Run] = ()) ->
     md += ["Figures 2 and 3: loss and KLD per epoch, ours and the report's"
            + ("; the shaded band is the range over our seeds." if seeds else "."), "",
            "![Figure 2](figure2_loss.png)", "", "![Figure 3](figure3_kld.png)", ""]
+    if orig is not None:
+        md += original_note(orig, groups), ""
     for i, r in enumerate(runs):
         tag = r.tag
         md += [f"Figure {4 + i} ({r.name}): 100 random stored reconstructions of training images "
@@ -307,6 +327,30 @@ def build(runs: list[Run], out: Path, data_root: Path, seeds: list[Run] = ()) ->
     return path
 
 
+def original_note(orig: dict, groups: list[list[Run]]) -> str:
+    """The re-created original loop against our run of the same model and seed."""
+    settings = orig["settings"]
+    ours = next((r for g in groups for r in g if r.train["model"] == settings["model"]
+                 and r.train["seed"] == settings["seed"]), None)
+    n = len(orig["train_loss_history"])
+    text = (f"The dotted red line is the report's original training loop re-created "
+            f"(`benchmarks/original_run.py`, Model {settings['model']}, seed {settings['seed']}, {n} epochs): plain "
+            "torch modules, a DataLoader, the same first weights and noise stream as our run of that seed. Its last "
+            f"epoch: last-batch loss {orig['train_loss_history'][-1]:.4f}, KLD {orig['train_regularization_terms'][-1]:.4f}, "
+            f"test negative ELBO {orig['test_negative_elbo'][-1]:.2f} nats")
+    if ours is not None and ours.epochs >= n:
+        text += (f"; our run at epoch {n}: {ours.results['train_loss_history'][n - 1]:.4f}, "
+                 f"{ours.results['train_regularization_terms'][n - 1]:.4f}, "
+                 f"{ours.results['test_negative_elbo'][n - 1]:.2f} nats")
+    group = next((g for g in groups if g[0].train["model"] == settings["model"]), [])
+    if len(group) > 1 and group[0].epochs >= n:
+        losses = np.array([r.results["train_loss_history"][:n] for r in group])  # (seeds, epochs)
+        inside = int(((losses.min(0) <= orig["train_loss_history"]) & (orig["train_loss_history"] <= losses.max(0))).sum())
+        text += (f". Its last-batch loss lies within the range of our seeds {seed_list(group)} "
+                 f"at {inside} of its {n} epochs")
+    return text + "."
+
+
 def seed_notes(groups: list[list[Run]]) -> list[str]:
     """Whether the report's Table 1 lies within our run-to-run spread."""
     notes = []
@@ -339,8 +383,10 @@ def main(argv=None) -> int:
     p.add_argument("--data-root", type=Path, default=Path("./data"), help="MNIST, for the test-digit figures")
     p.add_argument("--seeds", type=Path, nargs="+", default=[], metavar="RUN",
                    help="more runs of the same models with other seeds: Table 1 and Figures 2-3 show their spread")
+    p.add_argument("--original", type=Path, default=None, metavar="RUN",
+                   help="a benchmarks/original_run.py folder: its trajectory joins Figures 2-3")
     args = p.parse_args(argv)
-    path = build([Run(d) for d in args.runs], args.out, args.data_root, [Run(d) for d in args.seeds])
+    path = build([Run(d) for d in args.runs], args.out, args.data_root, [Run(d) for d in args.seeds], args.original)
     print(f"wrote {path}")
     return 0
 
