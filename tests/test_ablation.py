@@ -34,3 +34,36 @@ def test_ablation_page_from_a_tiny_run(tmp_path, mnist_root):
     assert f"{row['test_negative_elbo']:.2f} (**1 of 50 epochs**)" in text
     assert text.count("not yet run") == 8  # the other rows
     assert "--encoder mlp --decoder mlp --objective elbo" in text
+
+
+def test_rank_floor_orders_the_families(tmp_path, mnist_root):
+    out = tmp_path / "rank_floor.json"
+    run(ROOT / "report" / "rank_floor.py", "--data-root", mnist_root, "--images", 60, "--steps", 150,
+        "--features", 3, 28, "--out", out, cwd=tmp_path)
+    result = json.loads(out.read_text())
+    floor = result["entropy_floor_nats"]
+    report, free = result["fits"]
+    assert result["test_images"] == 60 and report["features"] == 3 and free["features"] == 28
+    # 28 features per row can make any 28x28 logit matrix: the fit reaches the entropy floor.
+    assert floor <= free["bce_nats"] < floor + 1
+    # The report's 3 shared profiles cannot, and Adam improved on the PCA start.
+    assert report["bce_nats"] > free["bce_nats"] + 5 and report["bce_nats"] < report["start_nats"]
+    assert out.with_suffix(".png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_rank_floor_fit_has_rank_at_most_four(mnist_root):
+    import importlib.util
+
+    import torch
+
+    spec = importlib.util.spec_from_file_location("rank_floor", ROOT / "report" / "rank_floor.py")
+    rank_floor = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(rank_floor)
+    from training import to_input
+    from vaeio import load_mnist
+
+    x = to_input(load_mnist(mnist_root, train=False)[:20], "cpu").squeeze(1)
+    fit = rank_floor.fit_floor(x, 3, steps=20, lr=0.1)
+    sv = torch.linalg.svdvals(fit["logits"].double())  # (20, 28), each image's singular values, largest first
+    assert (sv[:, 4] < 1e-5 * sv[:, 0]).all()  # rank 4 up to float32 rounding
+    assert (sv[:, 3] > 1e-3 * sv[:, 0]).all()  # and not less
