@@ -5,7 +5,7 @@ import os
 import subprocess
 import sys
 
-from conftest import ROOT
+from conftest import ROOT, load_script
 
 
 def run(*args, cwd):
@@ -52,13 +52,9 @@ def test_rank_floor_orders_the_families(tmp_path, mnist_root):
 
 
 def test_rank_floor_fit_has_rank_at_most_four(mnist_root):
-    import importlib.util
-
     import torch
 
-    spec = importlib.util.spec_from_file_location("rank_floor", ROOT / "report" / "rank_floor.py")
-    rank_floor = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(rank_floor)
+    rank_floor = load_script("report/rank_floor.py")
     from training import to_input
     from vaeio import load_mnist
 

@@ -1,6 +1,5 @@
 """The peer VAEs (issue 5) in the same harness: shapes, parameter counts, losses, training, scripts."""
 
-import importlib.util
 import json
 
 import numpy as np
@@ -11,7 +10,7 @@ from torch import nn
 import evaluate
 import generator
 import main
-from conftest import ROOT
+from conftest import load_script
 from judge import Classifier, load_classifier, predict
 from model import class_latent_gaussians, count_parameters, negative_elbo, per_image_nats, prepare_images, training_loss
 from parts import ARCH_PRESETS, ConvVAEConfig, MLPVAEConfig, build_model, config_from_dict
@@ -193,9 +192,7 @@ def test_peer_end_to_end(arch, mnist_root, tmp_path, judge):
     assert 0 <= result["class_accuracy"] <= 1 and result["image_size"] == size
     assert result["iwae_nats"] <= result["negative_elbo"] + 1.0  # the IWAE bound is tighter, up to noise
 
-    spec = importlib.util.spec_from_file_location("compare", ROOT / "report" / "compare.py")
-    compare = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(compare)
+    compare = load_script("report/compare.py")
     assert compare.main([f"{arch} run={out}", "--out", str(tmp_path / "report"), "--classifier", str(judge),
                          "--data-root", str(mnist_root)]) == 0
     table = (tmp_path / "report" / "comparison.md").read_text()

@@ -1,12 +1,11 @@
 """The committed pretrained weights: each file is what its manifest entry and the README say."""
 
 import hashlib
-import importlib.util
 import json
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, load_script
 from model import count_parameters
 from vaeio import load_model
 
@@ -14,9 +13,7 @@ MANIFEST = json.loads((ROOT / "pretrained" / "manifest.json").read_text())
 
 
 def export_module():
-    spec = importlib.util.spec_from_file_location("export", ROOT / "pretrained" / "export.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script("pretrained/export.py")
     return module
 
 

@@ -15,6 +15,7 @@ import training
 import vaeio
 from model import PRESETS, VAE, VAEConfig
 from vaeio import load_checkpoint, load_results
+from conftest import ROOT, load_script
 
 
 def run_main(mnist_root, out_dir, *extra):
@@ -73,8 +74,6 @@ def test_reuse_freed_memory_stops_the_page_faults():
     """A 36 MiB buffer freed and asked for again comes back from the heap, not as fresh
     pages (in a fresh process: the setting is process-wide)."""
     import subprocess
-
-    from conftest import ROOT
 
     faults = {}
     for mode in ("default", "kept"):
@@ -162,13 +161,7 @@ def test_resume_refuses_other_settings(mnist_root, tmp_path, capsys):
 
 
 def test_benchmark_runs_and_both_loops_agree(mnist_root, capsys):
-    import importlib.util
-
-    from conftest import ROOT
-
-    spec = importlib.util.spec_from_file_location("train_step", ROOT / "benchmarks" / "train_step.py")
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = load_script("benchmarks/train_step.py")
     assert bench.forward_flops(PRESETS[1]) > 60e6  # about 70 MFLOP per image, as profiled
     assert bench.main(["--data-root", str(mnist_root), "--steps", "2", "--warmup", "0", "--batch-size", "20",
                        "--profile", "1"]) == 0
@@ -215,19 +208,18 @@ def test_evaluate_writes_the_iwae_bound(trained, mnist_root):
     assert 0 < result["iwae_nats"] < result["negative_elbo"] + 5  # a bound at least about as tight
 
 
+def load_build():
+    build = load_script("report/build.py")
+    return build
+
+
 def test_report_builds_from_tiny_runs(trained, mnist_root, tmp_path):
-    import importlib.util
-
-    from conftest import ROOT
-
     model2 = run_main(mnist_root, tmp_path / "model2", "--limit", 200, "--epochs", 1, "--model", 2)
     import evaluate
 
     assert evaluate.main(["--checkpoint", str(model2 / "checkpoint.pt"), "--data-root", str(mnist_root),
                           "--limit", "20", "--k", "2"]) == 0
-    spec = importlib.util.spec_from_file_location("build", ROOT / "report" / "build.py")
-    build = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(build)
+    build = load_build()
     out = tmp_path / "report"
     assert build.main([str(trained), str(model2), "--out", str(out), "--data-root", str(mnist_root)]) == 0
     text = (out / "README.md").read_text()
@@ -241,17 +233,6 @@ def test_report_builds_from_tiny_runs(trained, mnist_root, tmp_path):
                 "test_pairs_model1.png", "test_pairs_model2.png", "elbo_terms_model1.png", "elbo_terms_model2.png"):
         assert (out / png).read_bytes()[:4] == b"\x89PNG", png
         assert f"]({png})" in text, png
-
-
-def load_build():
-    import importlib.util
-
-    from conftest import ROOT
-
-    spec = importlib.util.spec_from_file_location("build", ROOT / "report" / "build.py")
-    build = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(build)
-    return build
 
 
 def test_report_shows_the_seed_spread(trained, mnist_root, tmp_path, capsys):
@@ -275,13 +256,7 @@ def test_report_shows_the_seed_spread(trained, mnist_root, tmp_path, capsys):
 
 
 def test_original_loop_run_follows_main_and_resumes(trained, mnist_root, tmp_path, capsys):
-    import importlib.util
-
-    from conftest import ROOT
-
-    spec = importlib.util.spec_from_file_location("original_run", ROOT / "benchmarks" / "original_run.py")
-    original_run = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(original_run)
+    original_run = load_script("benchmarks/original_run.py")
     common = ["--data-root", str(mnist_root), "--limit", "1000"]
     assert original_run.main([*common, "--epochs", "2", "--out-dir", str(tmp_path / "straight")]) == 0
     assert original_run.main([*common, "--epochs", "1", "--out-dir", str(tmp_path / "resumed")]) == 0
@@ -306,13 +281,7 @@ def test_original_loop_run_follows_main_and_resumes(trained, mnist_root, tmp_pat
 
 
 def test_report_names_every_collapsed_stretch():
-    import importlib.util
-
-    from conftest import ROOT
-
-    spec = importlib.util.spec_from_file_location("build", ROOT / "report" / "build.py")
-    build = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(build)
+    build = load_build()
     assert build.epoch_ranges([1, 2, 3, 4, 45, 46, 47, 48, 49]) == "1-4 and 45-49"
     assert build.epoch_ranges([1, 3, 4, 9]) == "1, 3-4 and 9"
     assert build.epoch_ranges([7]) == "7"
