@@ -43,3 +43,12 @@ def test_repaired_file_is_the_preset():
     state = load_checkpoint(ROOT / "pretrained" / "lstm_repaired.pt")
     assert config_from_dict(state["config"]) == ARCH_PRESETS["lstm-repaired"]
     assert set(state) == {"model", "config", "epoch"}  # weights only: no optimizer, no RNG
+
+
+def test_model1_file_is_the_reports_model_1():
+    from model import PRESETS, VAEConfig
+    from vaeio import load_checkpoint
+
+    state = load_checkpoint(ROOT / "pretrained" / "model1.pt")
+    assert VAEConfig.from_dict(state["config"]) == PRESETS[1]
+    assert set(state) == {"model", "config", "epoch"} and state["epoch"] == 50
