@@ -402,7 +402,7 @@ def train(args) -> int:
 
 
 def time_split(total: float, set_up_s: float, history: dict, epochs: int) -> str:
-    """Where this call's time went (imports before main() not counted), to compare machines."""
+    """Where train()'s time went (Python's start-up and imports not counted), to compare machines."""
     train_s, eval_s = (sum(history[k][-epochs:]) for k in ("epoch_seconds", "eval_seconds"))
     return (f"{total:.1f} s in main(): set-up and data {set_up_s:.1f} s, training {train_s:.1f} s, "
             f"test evaluations {eval_s:.1f} s, the rest (checkpoints, training-set evaluation, "

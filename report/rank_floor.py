@@ -20,6 +20,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -94,8 +95,6 @@ def main(argv=None) -> int:
               f"{fit['start_nats']:.2f}; the last tenth of the steps gained {fit['gain_last_tenth']:.2f}; {fit['seconds']:.0f} s)")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     write_text(args.out, json.dumps(result, indent=2) + "\n")
-    import numpy as np
-
     save_image_grid(np.concatenate(pictures), args.out.with_suffix(".png"),
                     "first 10 test digits; below, the best fit with F = " + ", ".join(map(str, args.features))
                     + " shared profiles per row", columns=10)
