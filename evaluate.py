@@ -13,7 +13,6 @@ pytorch/examples' VAE "test set loss", not with binarized-MNIST results in the l
 from __future__ import annotations
 
 import json
-import math
 import sys
 import time
 from pathlib import Path
@@ -23,11 +22,9 @@ from tqdm import tqdm
 
 from clitools import Parser, cli, pick_device, positive_int
 from model import active_units, class_latent_gaussians, iwae_nats, sample_classes
+from samples import COVARIANCES, FULL_COV_MAX, check_covariance
 from training import evaluate, reuse_freed_memory, to_input
 from vaeio import UserError, load_checkpoint, load_mnist, model_from_state, write_text
-
-
-FULL_COV_MAX = 256  # a full covariance needs many more images per class than dimensions
 
 
 def build_parser():
@@ -41,7 +38,7 @@ def build_parser():
     p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto")
     p.add_argument("--classifier", type=Path, default=None, help="classifier.pt: also measure per-class generation")
     p.add_argument("--per-class", type=positive_int, default=100, help="digits generated per class; default 100")
-    p.add_argument("--class-covariance", choices=("diagonal", "full"), default="diagonal",
+    p.add_argument("--class-covariance", choices=COVARIANCES, default="diagonal",
                    help="the class Gaussians the per-class digits are drawn from: diagonal (the measure of the "
                         "tables), or full covariance (vector latents of at most %d dimensions)" % FULL_COV_MAX)
     p.add_argument("--no-progress", action="store_true")
@@ -55,9 +52,7 @@ def run(args) -> dict:
     state = load_checkpoint(args.checkpoint, map_location=device)
     model = model_from_state(state, args.checkpoint, device)
     cfg = model.cfg
-    if args.class_covariance == "full" and math.prod(model.latent_shape) > FULL_COV_MAX:
-        raise UserError(f"--class-covariance full needs a latent of at most {FULL_COV_MAX} dimensions; this model's "
-                        f"has {math.prod(model.latent_shape)}")
+    check_covariance(model, args.class_covariance)
     images = load_mnist(args.data_root, train=False)
     if args.limit is not None and args.limit > len(images):
         raise UserError(f"--limit {args.limit} is larger than the {len(images)} test images")

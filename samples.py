@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from vaeio import load_model
+from vaeio import UserError, load_model
 
 PER_CLASS = 5
+COVARIANCES = ("diagonal", "full")  # of the class Gaussians the per-class digits are drawn from
+FULL_COV_MAX = 256  # a full covariance needs many more images per class than dimensions
+
+
+def check_covariance(model, covariance: str) -> None:
+    """One clear line where a full covariance is asked of a latent too large to fit one."""
+    dims = math.prod(model.latent_shape)
+    if covariance == "full" and dims > FULL_COV_MAX:
+        raise UserError(f"--class-covariance full needs a latent of at most {FULL_COV_MAX} dimensions; this model's "
+                        f"has {dims}")
 
 
 def prior_samples(checkpoint: Path, n: int, seed: int) -> np.ndarray:
@@ -18,16 +29,19 @@ def prior_samples(checkpoint: Path, n: int, seed: int) -> np.ndarray:
     return images.squeeze(1).numpy()  # (n, s, s)
 
 
-def digits_per_class(checkpoint: Path, data_root: Path, per_class: int, seed: int, limit: int | None = None):
-    """per_class digits of each class 0-9, decoded from a Gaussian fitted to that class's encoded
-    training means (model.class_latent_gaussians). Returns (images (10*per_class, s, s), asked labels)."""
+def digits_per_class(checkpoint: Path, data_root: Path, per_class: int, seed: int, limit: int | None = None,
+                     covariance: str = "diagonal"):
+    """per_class digits of each class 0-9, decoded from a Gaussian (diagonal or full covariance)
+    fitted to that class's encoded training means (model.class_latent_gaussians).
+    Returns (images (10*per_class, s, s), asked labels)."""
     from model import class_latent_gaussians, prepare_images, sample_classes
     from vaeio import load_mnist
 
     model = load_model(checkpoint)
+    check_covariance(model, covariance)
     images, labels = load_mnist(data_root, train=True, with_labels=True)
     x = prepare_images(images[:limit], model.cfg)
-    means, stds = class_latent_gaussians(model, x, labels[:limit])
-    out = sample_classes(model, means, stds, per_class, torch.Generator().manual_seed(seed))
+    means, scales = class_latent_gaussians(model, x, labels[:limit], full=covariance == "full")
+    out = sample_classes(model, means, scales, per_class, torch.Generator().manual_seed(seed))
     asked = torch.arange(len(means)).repeat_interleave(per_class)
     return out.squeeze(1).numpy(), asked

@@ -203,6 +203,21 @@ def test_peer_end_to_end(arch, mnist_root, tmp_path, judge):
         assert (tmp_path / "report" / png).read_bytes()[:4] == b"\x89PNG" and f"]({png})" in table, png
 
 
+def test_generator_draws_full_covariance_class_digits(mnist_root, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main.main(["--arch", "examples", "--data-root", str(mnist_root), "--out-dir", str(out), "--limit", "300",
+                      "--epochs", "1", "--no-progress", "--device", "cpu"]) == 0
+    drawn = {}
+    for covariance in ("diagonal", "full"):
+        png = tmp_path / covariance
+        args = ["--checkpoint", str(out / "checkpoint.pt"), "--out-dir", str(png), "--data-root", str(mnist_root),
+                "--class-covariance", covariance]
+        assert generator.main(args) == 0
+        drawn[covariance] = (png / generator.DIGITS_PER_CLASS).read_bytes()
+        assert drawn[covariance][:4] == b"\x89PNG"
+    assert drawn["diagonal"] != drawn["full"]  # other Gaussians, other digits
+
+
 def test_resume_refuses_another_arch(mnist_root, tmp_path):
     args = ["--data-root", str(mnist_root), "--out-dir", str(tmp_path), "--limit", "100", "--no-progress"]
     assert main.main(["--arch", "examples", "--epochs", "1", *args]) == 0

@@ -244,6 +244,12 @@ def test_full_covariance_refused_for_the_reports_latent(tmp_path, mnist_root):
     proc = run("evaluate.py", "--checkpoint", out / "checkpoint.pt", "--data-root", mnist_root, "--limit", 10,
                "--classifier", out / "checkpoint.pt", "--class-covariance", "full", "--device", "cpu", cwd=tmp_path)
     assert_one_line_error(proc, "--class-covariance full needs a latent of at most 256 dimensions", "7168")
+    proc = run("generator.py", "--checkpoint", out / "checkpoint.pt", "--out-dir", tmp_path / "s", "--data-root",
+               mnist_root, "--class-covariance", "full", cwd=tmp_path)
+    assert_one_line_error(proc, "--class-covariance full needs a latent of at most 256 dimensions", "7168")
+    proc = run("generator.py", "--checkpoint", out / "checkpoint.pt", "--out-dir", tmp_path / "s",
+               "--class-covariance", "full", cwd=tmp_path)
+    assert_one_line_error(proc, "--class-covariance", "need --data-root")
 
 
 def test_resume_refuses_another_composed_model(tmp_path, mnist_root):
