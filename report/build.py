@@ -197,10 +197,8 @@ def test_pairs(run: Run, data_root: Path, path: Path, n: int = 10):
                     f"{run.name}: first {n} test digits (top) and their reconstructions (bottom)", columns=n)
 
 
-def build(runs: list[Run], out: Path, data_root: Path, seeds: list[Run] = (), original: Path | None = None) -> Path:
-    groups = group_seeds(runs, list(seeds))
-    orig = load_original(original) if original is not None else None
-    out.mkdir(parents=True, exist_ok=True)
+def draw_figures(runs: list[Run], groups: list[list[Run]], orig: dict | None, out: Path, data_root: Path) -> dict:
+    """Figures 1-5 and the figures beyond the report; returns the optional ones drawn, by key."""
     figs = {}
     if (runs[0].dir / FIGURE1).is_file():
         shutil.copyfile(runs[0].dir / FIGURE1, out / "figure1_mnist.png")
@@ -219,7 +217,11 @@ def build(runs: list[Run], out: Path, data_root: Path, seeds: list[Run] = (), or
         test_pairs(r, data_root, out / f"test_pairs_{tag}.png")
         if plot_elbo_terms(r.results, out / f"elbo_terms_{tag}.png"):
             figs[f"elbo_{tag}"] = f"elbo_terms_{tag}.png"
+    return figs
 
+
+def summary(runs: list[Run], groups: list[list[Run]]) -> list[str]:
+    """The summary table: one column per model, seed spreads where there are seeds."""
     rows = ["| | " + " | ".join(r.name for r in runs) + " |", "|" + " --- |" * (1 + len(runs))]
 
     def row(label, values):
@@ -245,30 +247,23 @@ def build(runs: list[Run], out: Path, data_root: Path, seeds: list[Run] = (), or
             row(f"{label}, last epoch, over the seeds: mean ± sd (each seed)", [
                 f"{spread([r.results[key][-1] for r in g], d)} ({', '.join(f'{r.results[key][-1]:.{d}f}' for r in g)})"
                 for g in groups])
+    return rows
 
-    md = [
-        "# Reproduction report: LSTM-encoder VAE for MNIST", "",
-        "Built by `python report/build.py " + " ".join(str(r.dir) for r in runs)
-        + (" --seeds " + " ".join(str(r.dir) for r in seeds) if seeds else "")
-        + (f" --original {original}" if original is not None else "") + "` from those runs "
-        "(`main.py` with " + ", ".join(f"{r.name}: `{json.dumps(r.train)}`" for r in runs) + "). "
-        "Every number below comes from them; the report's numbers are copied from its Table 1.", "",
-        "## Summary", "", *rows, "",
-        "## Table 1: loss and KLD per epoch", "",
-        "Last-batch values, as the report logs them, at the epochs it lists; our epoch means and "
-        "test negative ELBO (nats per image) beside them"
-        + ("; where a model ran with several seeds, mean ± sample standard deviation over them." if seeds else ".")
-        + "", "", table1(groups), "",
-        "## Table 2: the models layer by layer (torchinfo)", "", table2(runs), "",
-        "## Figures", "",
-    ]
+
+def figure_section(figs: dict, seeded: bool) -> list[str]:
+    """Figure 1 and Figures 2-3 (loss and KLD curves)."""
+    md = []
     if "fig1" in figs:
         md += ["Figure 1: 100 random training digits.", "", "![Figure 1](figure1_mnist.png)", ""]
     md += ["Figures 2 and 3: loss and KLD per epoch, ours and the report's"
-           + ("; the shaded band is the range over our seeds." if seeds else "."), "",
+           + ("; the shaded band is the range over our seeds." if seeded else "."), "",
            "![Figure 2](figure2_loss.png)", "", "![Figure 3](figure3_kld.png)", ""]
-    if orig is not None:
-        md += original_note(orig, groups), ""
+    return md
+
+
+def run_figures(runs: list[Run], figs: dict) -> list[str]:
+    """Figures 4-5 (stored reconstructions) and, per model, its prior samples, test pairs, ELBO terms."""
+    md = []
     for i, r in enumerate(runs):
         tag = r.tag
         md += [f"Figure {4 + i} ({r.name}): 100 random stored reconstructions of training images "
@@ -278,45 +273,78 @@ def build(runs: list[Run], out: Path, data_root: Path, seeds: list[Run] = (), or
         if f"elbo_{tag}" in figs:
             md += [f"Beyond the report ({r.name}): the two ELBO terms of every training batch, in nats per image.", "",
                    f"![{r.name} ELBO terms]({figs[f'elbo_{tag}']})", ""]
-    md += ["## Where and why we differ from the report", "",
-           "- The report's Figures 4 and 5 are reconstructions of training images, not new digits; "
-           "our prior samples show what the model generates from N(0, I).",
-           "- Table 1 lists lines `Epoch:1/50` to `Epoch:49/50` and calls the last one the value after 50 "
-           "epochs, so its labels may be 0-based; we place them at the epoch number they print.",
-           "- Grey-level BCE is not a proper likelihood: our nats compare with pytorch/examples' VAE "
-           "\"test set loss\" (about 105.6 after its 10 epochs), not with binarized-MNIST results in the literature.",
-           ]
-    md += seed_notes(groups)
-    for r in runs:
-        # Means over 784 pixels and over 28*C latents weigh the KL by 784 / (28*C) against the per-image ELBO.
-        beta = r.cfg.image_size**2 / (r.cfg.image_size * r.cfg.latent_channels)
-        md.append(f"- {r.name}'s training loss is BCE averaged over {r.cfg.image_size ** 2} pixels plus KL averaged over "
-                  f"{r.cfg.image_size * r.cfg.latent_channels:,} latents: per image, that is the ELBO with its KL term "
-                  f"weighted by β = {beta:.3g}. Its test negative ELBO ({r.results['test_negative_elbo'][-1]:.1f} nats) "
-                  f"is therefore reconstruction {r.results['test_bce'][-1]:.1f} plus KL {r.results['test_kld'][-1]:.1f}: "
-                  "the model was not trained to minimise it, and a plain ELBO-trained VAE scores far lower.")
-    for r in runs:
-        klds = r.results["test_kld"]
-        # Under one nat per image in all: z carries next to no information.
-        collapsed = [e + 1 for e, kld in enumerate(klds) if kld < 1.0]
-        if not collapsed:
-            continue
-        beta = r.cfg.image_size / r.cfg.latent_channels
-        why = (f" A KL weight β = {beta:.3g} above 1 pushes towards it." if beta > 1 else "")
-        if collapsed[-1] == len(klds):
-            md.append(f"- {r.name}'s KL term fell to {klds[-1]:.3f} nats per test image: posterior collapse. Its decoder "
-                      "ignores z and draws one average digit, so its reconstructions and prior samples do not look "
-                      f"like MNIST digits, which matches what the report says of its Figure 5.{why}")
-        else:
-            md.append(f"- {r.name}'s KL term was under 1 nat per test image in epoch{'s' if len(collapsed) > 1 else ''} "
-                      f"{epoch_ranges(collapsed)} (posterior collapse: the decoder ignored z and the test negative "
-                      f"ELBO rose to {max(r.results['test_negative_elbo'][e - 1] for e in collapsed):.1f} nats), "
-                      f"and out of it again by the end ({klds[-1]:.1f} nats at epoch {len(klds)}).{why} The report "
-                      "says its Model 2's Figure 5 does not look like MNIST: compare our figure of stored "
-                      f"reconstructions above, taken during epoch {len(klds)}"
-                      + (", the pass that came out of the collapse." if collapsed[-1] == len(klds) - 1 else ".")
-                      + (" Its ELBO-terms figure shows the KL term per update."
-                         if f"elbo_{r.tag}" in figs else ""))
+    return md
+
+
+GENERAL_DIFFERENCES = [
+    "- The report's Figures 4 and 5 are reconstructions of training images, not new digits; "
+    "our prior samples show what the model generates from N(0, I).",
+    "- Table 1 lists lines `Epoch:1/50` to `Epoch:49/50` and calls the last one the value after 50 "
+    "epochs, so its labels may be 0-based; we place them at the epoch number they print.",
+    "- Grey-level BCE is not a proper likelihood: our nats compare with pytorch/examples' VAE "
+    "\"test set loss\" (about 105.6 after its 10 epochs), not with binarized-MNIST results in the literature.",
+]
+
+
+def objective_note(r: Run) -> str:
+    # Means over 784 pixels and over 28*C latents weigh the KL by 784 / (28*C) against the per-image ELBO.
+    beta = r.cfg.image_size**2 / (r.cfg.image_size * r.cfg.latent_channels)
+    return (f"- {r.name}'s training loss is BCE averaged over {r.cfg.image_size ** 2} pixels plus KL averaged over "
+            f"{r.cfg.image_size * r.cfg.latent_channels:,} latents: per image, that is the ELBO with its KL term "
+            f"weighted by β = {beta:.3g}. Its test negative ELBO ({r.results['test_negative_elbo'][-1]:.1f} nats) "
+            f"is therefore reconstruction {r.results['test_bce'][-1]:.1f} plus KL {r.results['test_kld'][-1]:.1f}: "
+            "the model was not trained to minimise it, and a plain ELBO-trained VAE scores far lower.")
+
+
+def collapse_note(r: Run, figs: dict) -> str | None:
+    """Where the run's test KL fell under one nat per image (z carries next to no information)."""
+    klds = r.results["test_kld"]
+    collapsed = [e + 1 for e, kld in enumerate(klds) if kld < 1.0]
+    if not collapsed:
+        return None
+    beta = r.cfg.image_size / r.cfg.latent_channels
+    why = (f" A KL weight β = {beta:.3g} above 1 pushes towards it." if beta > 1 else "")
+    if collapsed[-1] == len(klds):
+        return (f"- {r.name}'s KL term fell to {klds[-1]:.3f} nats per test image: posterior collapse. Its decoder "
+                "ignores z and draws one average digit, so its reconstructions and prior samples do not look "
+                f"like MNIST digits, which matches what the report says of its Figure 5.{why}")
+    return (f"- {r.name}'s KL term was under 1 nat per test image in epoch{'s' if len(collapsed) > 1 else ''} "
+            f"{epoch_ranges(collapsed)} (posterior collapse: the decoder ignored z and the test negative "
+            f"ELBO rose to {max(r.results['test_negative_elbo'][e - 1] for e in collapsed):.1f} nats), "
+            f"and out of it again by the end ({klds[-1]:.1f} nats at epoch {len(klds)}).{why} The report "
+            "says its Model 2's Figure 5 does not look like MNIST: compare our figure of stored "
+            f"reconstructions above, taken during epoch {len(klds)}"
+            + (", the pass that came out of the collapse." if collapsed[-1] == len(klds) - 1 else ".")
+            + (" Its ELBO-terms figure shows the KL term per update." if f"elbo_{r.tag}" in figs else ""))
+
+
+def build(runs: list[Run], out: Path, data_root: Path, seeds: list[Run] = (), original: Path | None = None) -> Path:
+    groups = group_seeds(runs, list(seeds))
+    orig = load_original(original) if original is not None else None
+    out.mkdir(parents=True, exist_ok=True)
+    figs = draw_figures(runs, groups, orig, out, data_root)
+    md = [
+        "# Reproduction report: LSTM-encoder VAE for MNIST", "",
+        "Built by `python report/build.py " + " ".join(str(r.dir) for r in runs)
+        + (" --seeds " + " ".join(str(r.dir) for r in seeds) if seeds else "")
+        + (f" --original {original}" if original is not None else "") + "` from those runs "
+        "(`main.py` with " + ", ".join(f"{r.name}: `{json.dumps(r.train)}`" for r in runs) + "). "
+        "Every number below comes from them; the report's numbers are copied from its Table 1.", "",
+        "## Summary", "", *summary(runs, groups), "",
+        "## Table 1: loss and KLD per epoch", "",
+        "Last-batch values, as the report logs them, at the epochs it lists; our epoch means and "
+        "test negative ELBO (nats per image) beside them"
+        + ("; where a model ran with several seeds, mean ± sample standard deviation over them." if seeds else ".")
+        + "", "", table1(groups), "",
+        "## Table 2: the models layer by layer (torchinfo)", "", table2(runs), "",
+        "## Figures", "", *figure_section(figs, bool(seeds)),
+    ]
+    if orig is not None:
+        md += original_note(orig, groups), ""
+    md += run_figures(runs, figs)
+    md += ["## Where and why we differ from the report", "", *GENERAL_DIFFERENCES, *seed_notes(groups)]
+    md += [objective_note(r) for r in runs]
+    md += [note for note in (collapse_note(r, figs) for r in runs) if note is not None]
     md.append("")
     if (out / "comparison.md").exists():
         md += ["## Beside the peer VAEs", "",

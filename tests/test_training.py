@@ -287,6 +287,21 @@ def test_report_names_every_collapsed_stretch():
     assert build.epoch_ranges([7]) == "7"
 
 
+def test_report_reads_a_collapse_from_the_test_kl():
+    from types import SimpleNamespace
+
+    build = load_build()
+    run = SimpleNamespace(name="Model 2", tag="model2", cfg=PRESETS[2],
+                          results={"test_kld": [5.0, 0.4, 0.3, 6.0], "test_negative_elbo": [210.0, 230.0, 231.5, 205.0]})
+    note = build.collapse_note(run, figs={})
+    assert "under 1 nat per test image in epochs 2-3" in note and "rose to 231.5 nats" in note
+    assert "β = 1.75 above 1" in note  # 28 rows / 16 latent channels
+    run.results["test_kld"] = [5.0, 0.4, 0.3, 0.2]
+    assert "fell to 0.200 nats per test image: posterior collapse" in build.collapse_note(run, figs={})
+    run.results["test_kld"] = [5.0, 4.0, 3.0, 2.0]
+    assert build.collapse_note(run, figs={}) is None
+
+
 def test_deterministic_flag_runs_on_cpu_and_changes_nothing(mnist_root, tmp_path):
     """CPU runs are deterministic already: --deterministic must give the same bits (and not raise)."""
     plain = run_main(mnist_root, tmp_path / "plain", "--limit", 200, "--epochs", 1)
