@@ -359,38 +359,14 @@ def train(args) -> int:
         except TrainingDiverged as e:
             raise UserError(diverged_message(run, epoch, e.step, math.ceil(n / args.batch_size))) from None
         train_s = time.perf_counter() - t0
-        if not weights_finite(model):  # the epoch's last update can break them after a finite loss
-            raise UserError(diverged_message(run, epoch, None, None))
-        t0 = time.perf_counter()
-        test = evaluate(model, test_x, args.eval_batch_size)
-        eval_s = time.perf_counter() - t0
-        if not math.isfinite(test["negative_elbo"]):
-            raise UserError(diverged_message(run, epoch, None, None))
+        test, eval_s = test_epoch(run, model, test_x, epoch)
         record_epoch(history, parts, mean_loss, mean_kld, test, train_s, eval_s, steps, n, args.batch_size)
-        print(
-            f"Epoch:{epoch + 1}/{args.epochs}, Train_Loss:{history['train_loss_history'][-1]}, "
-            f"Train_Reg_Term:{history['train_regularization_terms'][-1]} | "
-            f"mean loss {mean_loss:.4f} KLD {mean_kld:.4f} | test -ELBO {test['negative_elbo']:.2f} nats | "
-            f"{train_s:.1f} s + eval {eval_s:.1f} s",
-            flush=True,
-        )
+        print(f"Epoch:{epoch + 1}/{args.epochs}, Train_Loss:{history['train_loss_history'][-1]}, "
+              f"Train_Reg_Term:{history['train_regularization_terms'][-1]} | "
+              f"mean loss {mean_loss:.4f} KLD {mean_kld:.4f} | test -ELBO {test['negative_elbo']:.2f} nats | "
+              f"{train_s:.1f} s + eval {eval_s:.1f} s", flush=True)
         stopping = not last and stop_early(history["test_negative_elbo"], args.patience)
-        state = {
-            "model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch + 1,
-            "config": run.cfg.to_dict(), "train_config": run.settings, "history": history,
-            "rng": rng_state(shuffle_gen, run.device),
-        }
-        if last or stopping:
-            # model.pk first: the checkpoint says this epoch is done only once model.pk is
-            # written, so a failed write (a full disk) is redone by --resume, not lost.
-            try:
-                write_results(run, model, train_x, recon, history)
-            except UserError as e:
-                raise UserError(f"{e}; {run.out / CHECKPOINT} still holds epoch {epoch}: free some space, then "
-                                f"--resume redoes epoch {epoch + 1} and writes {MODEL_PK}") from None
-        save_checkpoint(run.out / CHECKPOINT, state)
-        if epoch == 0:
-            save_checkpoint(run.out / EPOCH1_CHECKPOINT, {k: state[k] for k in ("model", "epoch", "config")})
+        save_epoch(run, model, opt, shuffle_gen, history, epoch, (train_x, recon) if last or stopping else None)
         if stopping:
             print(f"no better test negative ELBO in {args.patience} epochs: stopped early after epoch {epoch + 1}")
         if last or stopping:
@@ -399,6 +375,40 @@ def train(args) -> int:
             print(time_split(time.perf_counter() - began, set_up_s, history, epoch + 1 - start))
             break
     return 0
+
+
+def test_epoch(run: Run, model, test_x: torch.Tensor, epoch: int) -> tuple[dict, float]:
+    """The test set's ELBO terms after an epoch, and the seconds they took; one clear line
+    where the weights or the test loss are no longer finite."""
+    if not weights_finite(model):  # the epoch's last update can break them after a finite loss
+        raise UserError(diverged_message(run, epoch, None, None))
+    t0 = time.perf_counter()
+    test = evaluate(model, test_x, run.args.eval_batch_size)
+    eval_s = time.perf_counter() - t0
+    if not math.isfinite(test["negative_elbo"]):
+        raise UserError(diverged_message(run, epoch, None, None))
+    return test, eval_s
+
+
+def save_epoch(run: Run, model, opt, shuffle_gen, history: dict, epoch: int, results=None) -> None:
+    """Checkpoint the epoch just trained (0-based `epoch`); with results = (train_x, recon),
+    write model.pk first."""
+    state = {
+        "model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch + 1,
+        "config": run.cfg.to_dict(), "train_config": run.settings, "history": history,
+        "rng": rng_state(shuffle_gen, run.device),
+    }
+    if results is not None:
+        # model.pk first: the checkpoint says this epoch is done only once model.pk is
+        # written, so a failed write (a full disk) is redone by --resume, not lost.
+        try:
+            write_results(run, model, *results, history)
+        except UserError as e:
+            raise UserError(f"{e}; {run.out / CHECKPOINT} still holds epoch {epoch}: free some space, then "
+                            f"--resume redoes epoch {epoch + 1} and writes {MODEL_PK}") from None
+    save_checkpoint(run.out / CHECKPOINT, state)
+    if epoch == 0:
+        save_checkpoint(run.out / EPOCH1_CHECKPOINT, {k: state[k] for k in ("model", "epoch", "config")})
 
 
 def time_split(total: float, set_up_s: float, history: dict, epochs: int) -> str:
