@@ -37,6 +37,10 @@ ROWS = [
     ("lstm_report_elbo", "lstm", "report", "elbo", "", "the objective alone"),
     ("lstm_fullrank_elbo", "lstm", "report-fullrank", "elbo", "", "the rank-4 bottleneck removed"),
     ("mlp_report_elbo", "mlp", "report", "elbo", "", "a good encoder before the report's decoder"),
+    # With the report's LSTM: per-row latent or one vector, before the report's decoder or an MLP.
+    ("lstmvec_report_elbo", "lstm-vector", "report", "elbo", "",
+     "one latent vector from the report's LSTM before the report's decoder"),
+    ("lstm_mlp_elbo", "lstm", "mlp", "elbo", "", "the report's per-row latent before an MLP decoder"),
     ("lstmvec_mlp", "lstm-vector", "mlp", "elbo", "", "one latent vector from the report's LSTM, an MLP decoder"),
     ("lstmvec256_mlp", "lstm-vector", "mlp", "elbo", "--lstm-hidden 256", "the same with a 256-wide LSTM"),
     ("lstmvec256_mlp512x2", "lstm-vector", "mlp", "elbo", "--lstm-hidden 256 --mlp-hidden 512 512",
