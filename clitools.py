@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import functools
 import math
+import os
 import sys
 
 import torch
@@ -48,7 +49,8 @@ def pick_device(name: str) -> torch.device:
 
 
 def cli(prog: str):
-    """Decorate a script's main(argv): a UserError becomes one line on stderr and exit status 2."""
+    """Decorate a script's main(argv): a UserError becomes one line on stderr and exit status 2;
+    a closed stdout pipe ends the script without a traceback."""
 
     def wrap(main):
         @functools.wraps(main)
@@ -58,6 +60,11 @@ def cli(prog: str):
             except UserError as e:
                 print(f"{prog}: error: {e}", file=sys.stderr)
                 return 2
+            except BrokenPipeError:
+                # the reader of stdout left (`| head`): stop quietly, as Python's docs advise, so
+                # that the flush at exit does not fail a second time
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                return 1
 
         return run
 

@@ -259,3 +259,18 @@ def test_resume_refuses_another_composed_model(tmp_path, mnist_root):
                "--encoder", "lstm-vector", "--decoder", "mlp", "--lstm-hidden", 64, "--resume", cwd=tmp_path)
     assert_one_line_error(proc, "another model", "--overwrite")
     assert (out / "checkpoint.pt").read_bytes() == before
+
+
+
+def test_closed_stdout_pipe_is_no_traceback(tmp_path):
+    """`python generator.py ... | head -1`: the reader leaves while the script still writes."""
+    code = ("import sys\nfrom clitools import cli\n@cli('x.py')\ndef main(argv=None):\n"
+            "    for _ in range(100):\n        print('x' * 10_000)\n    return 0\nsys.exit(main())\n")
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        proc = subprocess.run([sys.executable, "-c", code], stdout=write, stderr=subprocess.PIPE, text=True,
+                              cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    finally:
+        os.close(write)
+    assert proc.stderr == "" and proc.returncode == 1
