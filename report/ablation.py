@@ -47,6 +47,8 @@ ROWS = [
      "the repaired LSTM VAE (--arch lstm-repaired): a deeper MLP decoder"),
     ("lstmvec_conv", "lstm-vector", "conv", "elbo", "", "one latent vector, 002's conv decoder"),
     ("mlp_mlp", "mlp", "mlp", "elbo", "", "pytorch/examples' VAE: the equal-epoch anchor"),
+    ("mlp_mlp_latent7168", "mlp", "mlp", "elbo", "--latent 7168",
+     "the anchor with the report's latent size (28×256 = 7,168 dimensions, one vector)"),
 ]
 
 
@@ -60,11 +62,14 @@ def row_of(run: Path) -> tuple:
         key = (model["encoder"], model["decoder"], objective)
         hidden = enc_sizes.get("lstm_hidden", 32) if model["encoder"].startswith("lstm") else 32
         mlp = tuple(dec_sizes.get("hidden", (400,))) if model["decoder"] == "mlp" else (400,)
+        latent = {"lstm": 20, "lstm-vector": enc_sizes.get("latent_channels")}.get(model["encoder"],
+                                                                                   enc_sizes.get("latent"))
     elif model.get("arch", "lstm") == "lstm" and train.get("model", 1) == 1:
-        key, hidden, mlp = ("lstm", "report", objective or "report"), 32, (400,)
+        key, hidden, mlp, latent = ("lstm", "report", objective or "report"), 32, (400,), 20
     else:
         raise UserError(f"{run} is not one of the ablation's rows (arch {model.get('arch')})")
-    extra = " ".join(([f"--lstm-hidden {hidden}"] if hidden != 32 else [])
+    extra = " ".join(([f"--latent {latent}"] if latent != 20 else [])
+                     + ([f"--lstm-hidden {hidden}"] if hidden != 32 else [])
                      + ([f"--mlp-hidden {' '.join(map(str, mlp))}"] if mlp != (400,) else []))
     for row in ROWS:
         if row[1:4] == key and row[4] == extra:
