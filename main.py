@@ -359,7 +359,7 @@ def train(args) -> int:
         except TrainingDiverged as e:
             raise UserError(diverged_message(run, epoch, e.step, math.ceil(n / args.batch_size))) from None
         train_s = time.perf_counter() - t0
-        test, eval_s = test_epoch(run, model, test_x, epoch)
+        test, eval_s = evaluate_epoch(run, model, test_x, epoch)
         record_epoch(history, parts, mean_loss, mean_kld, test, train_s, eval_s, steps, n, args.batch_size)
         print(f"Epoch:{epoch + 1}/{args.epochs}, Train_Loss:{history['train_loss_history'][-1]}, "
               f"Train_Reg_Term:{history['train_regularization_terms'][-1]} | "
@@ -377,7 +377,7 @@ def train(args) -> int:
     return 0
 
 
-def test_epoch(run: Run, model, test_x: torch.Tensor, epoch: int) -> tuple[dict, float]:
+def evaluate_epoch(run: Run, model, test_x: torch.Tensor, epoch: int) -> tuple[dict, float]:
     """The test set's ELBO terms after an epoch, and the seconds they took; one clear line
     where the weights or the test loss are no longer finite."""
     if not weights_finite(model):  # the epoch's last update can break them after a finite loss
