@@ -45,10 +45,11 @@ def test_repaired_file_is_the_preset():
     assert set(state) == {"model", "config", "epoch"}  # weights only: no optimizer, no RNG
 
 
-def test_model1_file_is_the_reports_model_1():
+@pytest.mark.parametrize("number", [1, 2])
+def test_model_file_is_the_reports_model(number):
     from model import PRESETS, VAEConfig
     from vaeio import load_checkpoint
 
-    state = load_checkpoint(ROOT / "pretrained" / "model1.pt")
-    assert VAEConfig.from_dict(state["config"]) == PRESETS[1]
+    state = load_checkpoint(ROOT / "pretrained" / f"model{number}.pt")
+    assert VAEConfig.from_dict(state["config"]) == PRESETS[number]
     assert set(state) == {"model", "config", "epoch"} and state["epoch"] == 50
