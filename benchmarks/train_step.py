@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from clitools import Parser, cli, pick_device, positive_int  # noqa: E402
 from training import original_loop, reuse_freed_memory, to_input, train_epoch  # noqa: E402
-from model import PRESETS, VAE, VAEConfig, decoder_shapes, training_loss  # noqa: E402
+from model import PRESETS, VAE, VAEConfig, decoder_shapes  # noqa: E402
 from vaeio import load_mnist  # noqa: E402
 
 
