@@ -122,18 +122,22 @@ def table1(groups: list[list[Run]]) -> str:
 
 
 def within_spread(group: list[Run], key: str, report_index: int) -> str:
-    """Where the report's Table 1 values fall against our seeds' range, epoch by epoch."""
+    """Where the report's Table 1 values fall against our seeds' range, epoch by epoch; the
+    epochs are named on a side that holds five or fewer of them."""
     where = {"within our seeds' range": [], "above": [], "below": []}
     for e, values in REPORT_TABLE1.items():
         if e > group[0].epochs:
             continue
-        ours = [r.results[key][e - 1] for r in group]
-        side = "above" if values[report_index] > max(ours) else "below" if values[report_index] < min(ours) else None
-        where[side or "within our seeds' range"].append(e)
+        ours, theirs = [r.results[key][e - 1] for r in group], values[report_index]
+        side = "above" if theirs > max(ours) else "below" if theirs < min(ours) else "within our seeds' range"
+        where[side].append(e)
     listed = sum(map(len, where.values()))
-    return ", ".join(f"{side} at {len(es)}" + (f" (epochs {epoch_ranges(es)})" if 0 < len(es) <= 5 and len(es) < listed else "")
-                     + (f" of the {listed} epochs it lists" if i == 0 else "")
-                     for i, (side, es) in enumerate(where.items()))
+    parts = []
+    for side, es in where.items():
+        named = f" (epochs {epoch_ranges(es)})" if 0 < len(es) <= 5 and len(es) < listed else ""
+        parts.append(f"{side} at {len(es)}{named}")
+    parts[0] += f" of the {listed} epochs it lists"
+    return ", ".join(parts)
 
 
 def table2(runs: list[Run]) -> str:
