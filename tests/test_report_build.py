@@ -49,6 +49,10 @@ def test_build_shows_seeds_and_the_original_loop(runs, mnist_root):
     # The re-created loop starts from the same weights and noise as our seed-0 run: the same losses.
     theirs, ours = re.search(r"Its last epoch: last-batch loss ([\d.]+), .*our run at epoch 2: ([\d.]+),", text).groups()
     assert abs(float(theirs) - float(ours)) < 1e-3
+    # The report's Table 1 against our seeds and the re-created loop together: its one listed epoch (1) is placed.
+    placed = re.search(r"The report's Table 1 loss is within the range of our seeds and the re-created loop together "
+                       r"at (\d) of the 1 epochs it lists, above at (\d), below at (\d)", text)
+    assert placed and sum(map(int, placed.groups())) == 1
     for png in ("figure2_loss.png", "figure3_kld.png", "prior_samples_model1.png", "test_pairs_model2.png"):
         assert (out / png).read_bytes()[:4] == b"\x89PNG"
 

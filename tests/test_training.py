@@ -287,6 +287,19 @@ def test_report_names_every_collapsed_stretch():
     assert build.epoch_ranges([7]) == "7"
 
 
+def test_report_places_table1_against_a_range_of_runs():
+    build = load_build()
+    table = build.REPORT_TABLE1
+    loss = {e: v[0] for e, v in table.items()}
+    # Two runs of 3 epochs: at epoch 1 they bracket the report's loss, at epoch 3 both lie above it.
+    series = [[loss[1] - 0.01, 9.0, loss[3] + 0.01], [loss[1] + 0.01, 9.0, loss[3] + 0.02]]
+    assert build.within_spread(series, 0) == ("within our seeds' range at 1 (epochs 1) of the 2 epochs it lists, "
+                                              "above at 0, below at 1 (epochs 3)")
+    # The shortest run decides which of the report's epochs are compared.
+    said = build.within_spread([*series, [loss[1]]], 0, "the range")
+    assert said == "within the range at 1 of the 1 epochs it lists, above at 0, below at 0"
+
+
 def test_report_reads_a_collapse_from_the_test_kl():
     from types import SimpleNamespace
 
