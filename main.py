@@ -14,6 +14,7 @@ See README.md for the outputs.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import math
@@ -21,7 +22,7 @@ import os
 import shutil
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -186,6 +187,21 @@ def check_resumable(state: dict, settings: dict, cfg, epochs: int) -> None:
         raise UserError(f"--resume: the checkpoint has already trained {state['epoch']} epochs, more than --epochs {epochs}")
 
 
+class Clock:
+    """Seconds spent in named phases of one train() call, for the time line at its end."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def phase(self, name: str):
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - t0
+
+
 @dataclass
 class Run:
     """What one training run needs beside the model: where, on what, with which settings."""
@@ -196,6 +212,7 @@ class Run:
     settings: dict
     cfg: object
     state: dict | None  # the checkpoint resumed from
+    clock: Clock = field(default_factory=Clock)
 
 
 def apply_determinism(device: torch.device) -> None:
@@ -247,6 +264,13 @@ def set_up(args) -> Run:
 
 def load_data(run: Run):
     """(train_x, test_x) as the model's input, on the device: the whole set lives there."""
+    with run.clock.phase("device start-up"):
+        torch.empty(1, device=run.device)  # a GPU's context is made here, at its first tensor
+    with run.clock.phase("data"):
+        return _load_data(run)
+
+
+def _load_data(run: Run):
     train_images = load_mnist(run.args.data_root, train=True)
     test_images = load_mnist(run.args.data_root, train=False)
     n = len(train_images) if run.args.limit is None else run.args.limit
@@ -306,9 +330,10 @@ def record_epoch(history: dict, parts, mean_loss, mean_kld, test, train_s, eval_
 
 def write_results(run: Run, model, train_x, recon, history) -> None:
     """The training-set evaluation, then model.pk; a failed write says how to recover."""
-    t0 = time.perf_counter()
-    train_eval = evaluate(model, train_x, run.args.eval_batch_size)  # once, at the end: the training set's own nats
-    print(f"training set negative ELBO {train_eval['negative_elbo']:.2f} nats ({time.perf_counter() - t0:.1f} s)")
+    with run.clock.phase("training-set evaluation"):
+        train_eval = evaluate(model, train_x, run.args.eval_batch_size)  # once, at the end: the training set's own nats
+    print(f"training set negative ELBO {train_eval['negative_elbo']:.2f} nats "
+          f"({run.clock.seconds['training-set evaluation']:.1f} s)")
     n, s = train_x.shape[0], run.cfg.image_size
     results = {
         # The original's three keys, same shapes and dtypes.
@@ -318,7 +343,8 @@ def write_results(run: Run, model, train_x, recon, history) -> None:
         "config": {"train": run.settings, "model": run.cfg.to_dict()},
         "seed": run.args.seed,
     }
-    save_results(run.out / MODEL_PK, results)
+    with run.clock.phase(MODEL_PK):
+        save_results(run.out / MODEL_PK, results)
 
 
 def train(args) -> int:
@@ -334,11 +360,13 @@ def train(args) -> int:
     torch.manual_seed(args.seed)  # seeds CPU and CUDA: initialisation, eps, dropout masks
     model = build_model(run.cfg, run.device)
     check_free_space(run.out, n, run.cfg, model)
-    opt = torch.optim.Adam(model.parameters(), lr=args.lr, betas=args.betas, capturable=run.settings["cuda_graph"])
+    with run.clock.phase("optimizer"):  # torch.optim's first call imports torch._dynamo (about 1 s)
+        opt = torch.optim.Adam(model.parameters(), lr=args.lr, betas=args.betas, capturable=run.settings["cuda_graph"])
     shuffle_gen = torch.Generator().manual_seed(args.seed)
     history, start = start_state(run, model, opt, shuffle_gen)
     if run.state is None:
-        save_figure1(run, train_images)
+        with run.clock.phase("Figure 1"):
+            save_figure1(run, train_images)
     write_text(run.out / CONFIG_JSON, json.dumps({"train": run.settings, "model": run.cfg.to_dict()}, indent=2) + "\n")
     if stop_early(history["test_negative_elbo"], args.patience):
         print(f"{run.out / CHECKPOINT} had already stopped early after epoch {start}")
@@ -346,7 +374,6 @@ def train(args) -> int:
 
     progress = not args.no_progress and sys.stderr.isatty()
     step = TrainStep(model, opt, train_x, args.batch_size, run.cfg.reduction, args.bf16, run.settings["cuda_graph"])
-    set_up_s = time.perf_counter() - began
     for epoch in range(start, args.epochs):
         last = epoch == args.epochs - 1
         order = torch.randperm(n, generator=shuffle_gen).to(run.device) if args.shuffle else torch.arange(n, device=run.device)
@@ -372,7 +399,7 @@ def train(args) -> int:
         if last or stopping:
             print(f"wrote {run.out / MODEL_PK}, {run.out / CHECKPOINT} and {run.out / FIGURE1}")
             print(peak_memory(run.device))
-            print(time_split(time.perf_counter() - began, set_up_s, history, epoch + 1 - start))
+            print(time_split(time.perf_counter() - began, run.clock.seconds, history, epoch + 1 - start))
             break
     return 0
 
@@ -406,17 +433,19 @@ def save_epoch(run: Run, model, opt, shuffle_gen, history: dict, epoch: int, res
         except UserError as e:
             raise UserError(f"{e}; {run.out / CHECKPOINT} still holds epoch {epoch}: free some space, then "
                             f"--resume redoes epoch {epoch + 1} and writes {MODEL_PK}") from None
-    save_checkpoint(run.out / CHECKPOINT, state)
-    if epoch == 0:
-        save_checkpoint(run.out / EPOCH1_CHECKPOINT, {k: state[k] for k in ("model", "epoch", "config")})
+    with run.clock.phase("checkpoints"):
+        save_checkpoint(run.out / CHECKPOINT, state)
+        if epoch == 0:
+            save_checkpoint(run.out / EPOCH1_CHECKPOINT, {k: state[k] for k in ("model", "epoch", "config")})
 
 
-def time_split(total: float, set_up_s: float, history: dict, epochs: int) -> str:
-    """Where train()'s time went (Python's start-up and imports not counted), to compare machines."""
+def time_split(total: float, phases: dict, history: dict, epochs: int) -> str:
+    """Where train()'s time went (Python's start-up and imports not counted), to compare
+    machines: this call's training passes and test evaluations, the timed phases, the rest."""
     train_s, eval_s = (sum(history[k][-epochs:]) for k in ("epoch_seconds", "eval_seconds"))
-    return (f"{total:.1f} s in main(): set-up and data {set_up_s:.1f} s, training {train_s:.1f} s, "
-            f"test evaluations {eval_s:.1f} s, the rest (checkpoints, training-set evaluation, "
-            f"{MODEL_PK}) {total - set_up_s - train_s - eval_s:.1f} s")
+    parts = {"training": train_s, "test evaluations": eval_s, **phases}
+    rest = total - sum(parts.values())
+    return f"{total:.1f} s in main(): " + ", ".join(f"{k} {v:.1f} s" for k, v in parts.items()) + f", other {rest:.1f} s"
 
 
 def diverged_message(run: Run, epoch: int, step: int | None, steps: int | None) -> str:

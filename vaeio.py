@@ -8,6 +8,7 @@ model.pk through an unpickler that admits only numpy arrays and plain containers
 
 from __future__ import annotations
 
+import math
 import os
 import pickle
 import tempfile
@@ -155,38 +156,65 @@ def load_checkpoint(path: Path, map_location="cpu") -> dict:
     return state
 
 
+IDX_UBYTE = 0x08  # the IDX type code of unsigned bytes, MNIST's only one
+
+
+def read_idx(path: Path) -> torch.Tensor:
+    """An IDX file of unsigned bytes (LeCun's MNIST format) as a uint8 tensor of its shape;
+    ValueError where the header and the size disagree."""
+    data = bytearray(Path(path).read_bytes())
+    if len(data) < 4 or data[0] or data[1]:
+        raise ValueError("no IDX magic number")
+    if data[2] != IDX_UBYTE:
+        raise ValueError(f"type code 0x{data[2]:02x}, expected 0x{IDX_UBYTE:02x} (unsigned bytes)")
+    ndim, start = data[3], 4 + 4 * data[3]
+    if not 1 <= ndim <= 3 or len(data) < start:
+        raise ValueError(f"a header of {ndim} dimensions in {len(data)} bytes")
+    shape = tuple(int.from_bytes(data[4 * i : 4 * i + 4], "big") for i in range(1, ndim + 1))
+    if len(data) - start != math.prod(shape):
+        raise ValueError(f"{len(data) - start} bytes of data for shape {shape}")
+    return torch.frombuffer(data, dtype=torch.uint8, offset=start).reshape(shape)
+
+
 def load_mnist(root: Path, train: bool, with_labels: bool = False):
-    """MNIST images as a uint8 tensor (N, 28, 28), in the original order (and the labels (N,)).
+    """MNIST images as a uint8 tensor (N, 28, 28), in the original order (and the labels (N,), int64).
 
-    Reads <root>/MNIST/raw when the files are there, else lets torchvision download them.
+    Reads <root>/MNIST/raw when the files are there, else lets torchvision download them
+    there first. The files are read here, not through torchvision, whose import took
+    0.8 s of evaluate.py's start-up (benchmarks/README.md).
     """
-    import torchvision  # only the data path needs it
-
     root = Path(root)
     raw = root / "MNIST" / "raw"
     split = "training" if train else "test"
-    if all((raw / name).is_file() for name in MNIST_FILES):
-        try:
-            ds = torchvision.datasets.MNIST(root, train=train, download=False)
-        # torchvision checks the IDX headers with assert, and bad type codes raise KeyError
-        except (RuntimeError, ValueError, OSError, EOFError, AssertionError, KeyError, IndexError, TypeError) as e:
-            reason = (str(e).splitlines() or [""])[0] or type(e).__name__
-            raise UserError(f"MNIST {split} files in {raw} are corrupt or truncated ({reason})") from None
-    else:
-        try:
-            ds = torchvision.datasets.MNIST(root, train=train, download=True)
-        except (RuntimeError, OSError) as e:
-            reason = str(e).splitlines()[-1].strip() or type(e).__name__
-            raise UserError(
-                f"MNIST is not in {raw} and could not be downloaded ({reason}); "
-                f"offline, pass --data-root with a folder that holds MNIST/raw/ (e.g. ../shared/data)"
-            ) from None
-    images, labels = ds.data, ds.targets
-    if images.dtype != torch.uint8 or images.ndim != 3 or tuple(images.shape[1:]) != (28, 28):
+    if not all((raw / name).is_file() for name in MNIST_FILES):
+        download_mnist(root, raw)
+    prefix = "train" if train else "t10k"
+    try:
+        images = read_idx(raw / f"{prefix}-images-idx3-ubyte")
+        labels = read_idx(raw / f"{prefix}-labels-idx1-ubyte").long()
+    except (ValueError, OSError) as e:
+        reason = (str(e).splitlines() or [""])[0] or type(e).__name__
+        raise UserError(f"MNIST {split} files in {raw} are corrupt or truncated ({reason})") from None
+    if images.ndim != 3 or tuple(images.shape[1:]) != (28, 28):
         raise UserError(f"MNIST {split} images in {raw} have shape {tuple(images.shape)}, expected (N, 28, 28)")
     if labels.ndim != 1 or len(labels) != len(images) or (len(labels) and not 0 <= int(labels.min()) <= int(labels.max()) <= 9):
         raise UserError(f"MNIST {split} labels in {raw} are corrupt: expected {len(images)} labels from 0 to 9")
     return (images, labels) if with_labels else images
+
+
+def download_mnist(root: Path, raw: Path) -> None:
+    """torchvision's download into <root>/MNIST/raw (it checks each file's MD5)."""
+    import torchvision  # only a download needs it
+
+    try:
+        for train in (True, False):
+            torchvision.datasets.MNIST(root, train=train, download=True)
+    except (RuntimeError, OSError) as e:
+        reason = str(e).splitlines()[-1].strip() or type(e).__name__
+        raise UserError(
+            f"MNIST is not in {raw} and could not be downloaded ({reason}); "
+            f"offline, pass --data-root with a folder that holds MNIST/raw/ (e.g. ../shared/data)"
+        ) from None
 
 
 def write_text(path: Path, text: str) -> None:

@@ -194,8 +194,9 @@ def test_evaluation_batch_changes_only_the_noise(trained, mnist_root, monkeypatc
 
 def test_time_split_counts_only_this_calls_epochs():
     history = {"epoch_seconds": [100.0, 2.0, 3.0], "eval_seconds": [50.0, 0.5, 0.5]}  # epoch 1 from a resumed run
-    line = main.time_split(10.0, 1.0, history, epochs=2)
-    assert "training 5.0 s" in line and "test evaluations 1.0 s" in line and line.endswith("3.0 s")
+    line = main.time_split(10.0, {"data": 1.0, "model.pk": 0.5}, history, epochs=2)
+    assert "training 5.0 s" in line and "test evaluations 1.0 s" in line
+    assert "data 1.0 s" in line and "model.pk 0.5 s" in line and line.endswith("other 2.5 s")
 
 
 def test_evaluate_writes_the_iwae_bound(trained, mnist_root):
@@ -344,3 +345,35 @@ def test_weights_broken_by_the_last_update_stop_before_evaluation(mnist_root, tm
             "--limit", "200", "--epochs", "1"]
     assert main.main(args) == 2
     assert "diverged" in capsys.readouterr().err and not (tmp_path / "checkpoint.pt").exists()
+
+
+def test_our_idx_reader_gives_torchvisions_mnist(mnist_root):
+    torchvision = pytest.importorskip("torchvision")
+    for train in (True, False):
+        ds = torchvision.datasets.MNIST(mnist_root, train=train, download=False)
+        images, labels = vaeio.load_mnist(mnist_root, train, with_labels=True)
+        assert torch.equal(images, ds.data) and torch.equal(labels, ds.targets)
+        assert labels.dtype == ds.targets.dtype
+
+
+def _idx(type_code: int, *shape: int) -> bytes:
+    return bytes([0, 0, type_code, len(shape)]) + b"".join(d.to_bytes(4, "big") for d in shape)
+
+
+@pytest.mark.parametrize("content, expected", [
+    (_idx(0x0D, 3) + bytes(3), "type code 0x0d"),  # floats, not bytes
+    (_idx(0x08, 4) + bytes(3), r"3 bytes of data for shape \(4,\)"),
+    (bytes([0, 0, 8, 7]), "a header of 7 dimensions"),
+    (b"\x01\x02", "no IDX magic number"),
+])
+def test_idx_reader_refuses_a_bad_header(tmp_path, content, expected):
+    path = tmp_path / "x-idx1-ubyte"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=expected):
+        vaeio.read_idx(path)
+
+
+def test_idx_reader_keeps_shape_and_order(tmp_path):
+    path = tmp_path / "x-idx2-ubyte"
+    path.write_bytes(_idx(0x08, 2, 3) + bytes(range(6)))
+    assert vaeio.read_idx(path).tolist() == [[0, 1, 2], [3, 4, 5]]
