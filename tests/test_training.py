@@ -2,6 +2,7 @@
 
 import json
 import pickle
+import shutil
 import sys
 
 import numpy as np
@@ -377,3 +378,22 @@ def test_idx_reader_keeps_shape_and_order(tmp_path):
     path = tmp_path / "x-idx2-ubyte"
     path.write_bytes(_idx(0x08, 2, 3) + bytes(range(6)))
     assert vaeio.read_idx(path).tolist() == [[0, 1, 2], [3, 4, 5]]
+
+
+def test_mnist_missing_is_downloaded_by_torchvision_then_read(mnist_root, tmp_path, monkeypatch):
+    torchvision = pytest.importorskip("torchvision")
+    calls = []
+
+    class FakeMNIST:  # stands in for the download: it writes the raw files where torchvision would
+        def __init__(self, root, train, download):
+            calls.append((train, download))
+            raw = tmp_path / "MNIST" / "raw"
+            raw.mkdir(parents=True, exist_ok=True)
+            for name in vaeio.MNIST_FILES:
+                shutil.copyfile(mnist_root / "MNIST" / "raw" / name, raw / name)
+
+    monkeypatch.setattr(torchvision.datasets, "MNIST", FakeMNIST)
+    images, labels = vaeio.load_mnist(tmp_path, train=False, with_labels=True)
+    assert calls == [(True, True), (False, True)] and images.shape == (10000, 28, 28) and labels.shape == (10000,)
+    vaeio.load_mnist(tmp_path, train=True)  # the files are there now: no second download
+    assert len(calls) == 2
