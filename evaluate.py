@@ -20,11 +20,12 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from clitools import Parser, cli, pick_device, positive_int
-from model import active_units, class_latent_gaussians, iwae_nats, sample_classes
-from samples import COVARIANCES, FULL_COV_MAX, check_covariance
-from training import evaluate, reuse_freed_memory, to_input
-from vaeio import UserError, load_checkpoint, load_mnist, model_from_state, write_text
+from vae.cli import Parser, cli, pick_device, positive_int
+from vae.data import prepare_images
+from vae.measures import active_units, class_latent_gaussians, iwae_nats, sample_classes
+from vae.samples import COVARIANCES, FULL_COV_MAX, check_covariance
+from vae.training import evaluate, reuse_freed_memory
+from vae.files import UserError, load_checkpoint, load_mnist, model_from_state, write_text
 
 
 def build_parser():
@@ -56,7 +57,7 @@ def run(args) -> dict:
     images = load_mnist(args.data_root, train=False)
     if args.limit is not None and args.limit > len(images):
         raise UserError(f"--limit {args.limit} is larger than the {len(images)} test images")
-    x = to_input(images[: args.limit], device, cfg)
+    x = prepare_images(images[: args.limit], cfg, device)
     torch.manual_seed(args.seed)
 
     t0 = time.perf_counter()
@@ -76,12 +77,12 @@ def run(args) -> dict:
         **active_units(model, x),
     }
     if args.classifier is not None:
-        from judge import load_classifier, predict
+        from vae.classifier import load_classifier, predict
 
         judge = load_classifier(args.classifier, device)
         train_images, labels = load_mnist(args.data_root, train=True, with_labels=True)
         full = args.class_covariance == "full"
-        means, scales = class_latent_gaussians(model, to_input(train_images, device, cfg), labels.to(device), full=full)
+        means, scales = class_latent_gaussians(model, prepare_images(train_images, cfg, device), labels.to(device), full=full)
         digits = sample_classes(model, means, scales, args.per_class, torch.Generator().manual_seed(args.seed))
         asked = torch.arange(len(means), device=device).repeat_interleave(args.per_class)
         result["per_class"] = args.per_class

@@ -21,10 +21,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from clitools import Parser, cli
-from plotting import plot_elbo_terms, save_curve, save_image_grid
-from samples import COVARIANCES, FULL_COV_MAX, PER_CLASS, digits_per_class, prior_samples
-from vaeio import CHECKPOINT, EPOCH1_CHECKPOINT, MODEL_PK, UserError, load_checkpoint, load_results
+from vae.cli import Parser, cli
+from vae.plotting import plot_elbo_terms, save_curve, save_image_grid
+from vae.samples import COVARIANCES, FULL_COV_MAX, PER_CLASS, digits_per_class, prior_samples
+from vae.files import CHECKPOINT, EPOCH1_CHECKPOINT, MODEL_PK, UserError, load_checkpoint, load_results
 
 RECONSTRUCTIONS = "reconstructions.png"  # the report's Figures 4 and 5
 LOSS_CURVE = "figure2_loss.png"
@@ -68,7 +68,7 @@ def draw_samples(ckpt: Path, out: Path, args) -> list[Path]:
         kind = "full-covariance" if args.class_covariance == "full" else "class-fitted"
         title = f"{PER_CLASS} generated digits per class (rows 0-9), from {kind} latent Gaussians"
         if args.classifier is not None:
-            from judge import load_classifier, predict
+            from vae.classifier import load_classifier, predict
 
             judged = predict(load_classifier(args.classifier), torch.from_numpy(images).unsqueeze(1))
             share = (judged == asked).float().mean().item()

@@ -7,7 +7,7 @@ write model.pk, checkpoint.pt and Figure 1.
     python main.py --arch mlp --out-dir runs/mlp         # 003's VAE with 003's settings
     python main.py --encoder lstm-vector --decoder mlp --out-dir runs/lv_mlp   # a composed VAE
 
-Every default is the report's value, or with --arch the chosen document's (TRAIN_PRESETS).
+Every default is the report's value, or with --arch the chosen document's (vae/presets.py).
 See README.md for the outputs.
 """
 
@@ -27,12 +27,15 @@ from pathlib import Path
 
 import torch
 
-from clitools import Parser, cli, pick_device, positive_float, positive_int
-from model import OBJECTIVES, PRESETS, count_parameters
-from parts import ARCH_PRESETS, DECODERS, ENCODERS, MLP_PART_HIDDEN, build_model, compose, config_from_dict
-from training import (
+from vae.cli import Parser, cli, pick_device, positive_float, positive_int
+from model import OBJECTIVES, PRESETS
+from vae.data import prepare_images
+from vae.measures import count_parameters
+from vae.parts import build_model, compose, model_config
+from vae.presets import ARCHS, COMPOSED_TRAINING
+from vae.registry import DECODERS, ENCODERS, Sizes, config_to_dict
+from vae.training import (
     HISTORY_KEYS,
-    TRAIN_PRESETS,
     TrainingDiverged,
     TrainStep,
     batch_sizes,
@@ -43,11 +46,10 @@ from training import (
     set_capturable,
     set_rng_state,
     stop_early,
-    to_input,
     train_epoch,
     weights_finite,
 )
-from vaeio import (
+from vae.files import (
     CHECKPOINT,
     CONFIG_JSON,
     EPOCH1_CHECKPOINT,
@@ -65,11 +67,15 @@ from vaeio import (
 RESUME_MUST_MATCH = ("arch", "batch_size", "lr", "betas", "model", "seed", "shuffle", "limit", "patience")
 # Room a run needs beyond its files: a checkpoint is written beside the old one, then renamed.
 DISK_MARGIN = 16 * 2**20
-# Evaluation batch by device. On a GPU, batches of 100 are bound by kernel launches: the
-# test evaluation took 0.1-0.2 s per epoch on an H100, 10 s of a 50-epoch run. Model 1's
-# forward pass on 2000 images peaked 1.4 GiB above its start (measured on the CPU), little
-# for any CUDA card. The CPU keeps 100, so its runs draw the same noise as before, bit for bit.
+# Evaluation batch by device. On a GPU, batches of 100 are bound by kernel launches, and
+# 2000 images fit any CUDA card (benchmarks/README.md). The CPU keeps 100, so its runs draw
+# the same noise as before, bit for bit.
 EVAL_BATCH = {"cpu": 100, "cuda": 2000}
+
+
+def named(table: dict) -> str:
+    """'name = help, ...' of a registry, for --help."""
+    return ", ".join(f"{name} = {entry.help}" for name, entry in sorted(table.items()))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,20 +84,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-root", type=Path, default=Path("./data"),
                    help="folder holding MNIST/raw/ (torchvision downloads it there when online); default ./data")
     p.add_argument("--out-dir", type=Path, default=Path("."), help="where model.pk, checkpoint.pt and figures go; default .")
-    p.add_argument("--arch", choices=sorted(ARCH_PRESETS), default="lstm",
-                   help="lstm = the report's (default); conv, mlp, mlp14 = the peer documents'; "
-                   "examples = pytorch/examples' baseline; lstm-repaired = the repaired LSTM VAE "
-                   "(report/ablation.md). Unset flags take that source's values")
+    p.add_argument("--arch", choices=sorted(ARCHS), default="lstm",
+                   help=named(ARCHS) + ". Unset flags take that source's values")
     p.add_argument("--encoder", choices=sorted(ENCODERS), default=None,
-                   help="compose a VAE: this encoder (lstm = the report's per-row latents, lstm-vector = the "
-                        "report's LSTM with one latent vector, conv = 002's, mlp = pytorch/examples'); "
-                        "the report's settings; default lstm when --decoder is given")
+                   help="compose a VAE with the report's training settings: this encoder (" + named(ENCODERS)
+                        + "); default lstm when --decoder is given")
     p.add_argument("--decoder", choices=sorted(DECODERS), default=None,
-                   help="compose a VAE: this decoder (report, report-fullrank = without its rank-4 bottleneck, "
-                        "conv, mlp); default report when --encoder is given")
+                   help="compose a VAE: this decoder (" + named(DECODERS) + "); default report when --encoder is given")
     p.add_argument("--objective", choices=sorted(OBJECTIVES), default=None,
-                   help="training loss: report = mean BCE + mean KL (the report's), elbo = BCE and KL summed "
-                        "per image; default: the architecture's own (elbo for a composed VAE)")
+                   help="training loss: " + "; ".join(f"{k} = {v}" for k, v in OBJECTIVES.items())
+                        + "; default: the architecture's own (elbo for a composed VAE)")
     p.add_argument("--latent", type=positive_int, default=20,
                    help="latent size of vector-latent parts (lstm-vector, conv, mlp) when composing; default 20")
     p.add_argument("--mlp-hidden", type=positive_int, nargs="+", default=None, metavar="N",
@@ -138,26 +140,29 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def resolve(args) -> argparse.Namespace:
-    """Fill the flags left unset from the chosen architecture's TRAIN_PRESETS; args.cfg is the model."""
+    """Fill the flags left unset from the chosen architecture's preset; args.cfg is the model."""
     composed = args.encoder is not None or args.decoder is not None
+    if composed:
+        args.encoder, args.decoder = args.encoder or "lstm", args.decoder or "report"
     report_parts = not composed and args.arch == "lstm" or composed and (
-        args.encoder in (None, "lstm", "lstm-vector") or (args.decoder or "report").startswith("report"))
+        ENCODERS[args.encoder].uses_report_sizes or DECODERS[args.decoder].uses_report_sizes)
     if composed and args.arch != "lstm":
         raise UserError("--encoder/--decoder compose a VAE of their own; leave --arch out")
     if args.model != 1 and not report_parts:
         raise UserError("--model chooses between the report's two LSTM models; it needs --arch lstm or a report part")
     if composed:
         args.arch = "composed"
-        cfg = compose(args.encoder or "lstm", args.decoder or "report", PRESETS[args.model], args.latent,
-                      args.lstm_hidden, tuple(args.mlp_hidden or MLP_PART_HIDDEN))
+        sizes = Sizes(PRESETS[args.model], args.latent, args.lstm_hidden, tuple(args.mlp_hidden or Sizes.mlp_hidden))
+        cfg = compose(args.encoder, args.decoder, sizes)
     else:
         if args.lstm_hidden is not None or args.mlp_hidden is not None:
             raise UserError("--lstm-hidden and --mlp-hidden size a composed VAE's parts; they need --encoder or --decoder")
-        cfg = PRESETS[args.model] if args.arch == "lstm" else ARCH_PRESETS[args.arch]
+        cfg = PRESETS[args.model] if args.arch == "lstm" else ARCHS[args.arch].model
     if args.objective is not None:
-        cfg = dataclasses.replace(cfg, reduction=OBJECTIVES[args.objective])
+        cfg = dataclasses.replace(cfg, objective=args.objective)
     args.cfg = cfg
-    for key, value in TRAIN_PRESETS[args.arch].items():
+    training = COMPOSED_TRAINING if composed else ARCHS[args.arch].training
+    for key, value in training.items():
         if getattr(args, key) is None:
             setattr(args, key, value)
     args.betas = tuple(args.betas)
@@ -167,8 +172,7 @@ def resolve(args) -> argparse.Namespace:
 
 
 def check_resumable(state: dict, settings: dict, cfg, epochs: int) -> None:
-    # Checkpoints of the first release trained the LSTM with these and did not record them.
-    saved = {"arch": "lstm", "betas": [0.9, 0.999], "patience": None, **state.get("train_config", {})}
+    saved = state.get("train_config", {})
     for key in RESUME_MUST_MATCH:
         if saved.get(key) != settings[key]:
             flag = "--" + key.replace("_", "-")
@@ -177,7 +181,7 @@ def check_resumable(state: dict, settings: dict, cfg, epochs: int) -> None:
                 f"pass the same {flag}, or start afresh with --overwrite"
             )
     try:
-        same = config_from_dict(state["config"]) == cfg
+        same = model_config(state["config"]) == cfg
     except (ValueError, TypeError):
         same = False
     if not same:
@@ -245,7 +249,7 @@ def set_up(args) -> Run:
         "arch": args.arch, "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
         "betas": list(args.betas), "patience": args.patience, "model": args.model,
         "seed": args.seed, "shuffle": args.shuffle, "limit": args.limit,
-        "objective": {v: k for k, v in OBJECTIVES.items()}.get(args.cfg.reduction, args.cfg.reduction),
+        "objective": args.cfg.objective,
         "bf16": args.bf16, "eval_batch_size": args.eval_batch_size, "data_root": str(args.data_root), "device": str(device),
         "cuda_graph": graph, "reuse_freed_memory": reused, "deterministic": args.deterministic,
         "threads": torch.get_num_threads(),  # CPU timings depend on it
@@ -269,8 +273,8 @@ def load_data(run: Run):
     n = len(train_images) if run.args.limit is None else run.args.limit
     if n > len(train_images):
         raise UserError(f"--limit {n} is larger than the {len(train_images)} training images")
-    train_x = to_input(train_images[:n], run.device, run.cfg)  # (N, 1, s, s)
-    test_x = to_input(test_images[: min(n, len(test_images))], run.device, run.cfg)
+    train_x = prepare_images(train_images[:n], run.cfg, run.device)  # (N, 1, s, s)
+    test_x = prepare_images(test_images[: min(n, len(test_images))], run.cfg, run.device)
     return train_images, train_x, test_x
 
 
@@ -295,30 +299,39 @@ def start_state(run: Run, model, opt, shuffle_gen) -> tuple[dict, int]:
     opt.load_state_dict(state["optimizer"])
     set_capturable(opt, run.settings["cuda_graph"])
     history = state["history"]
-    for key in HISTORY_KEYS:  # a first-release checkpoint lacks the newer keys: mark its epochs as unknown
-        history.setdefault(key, [[] if key.startswith("step_") else math.nan] * state["epoch"])
     set_rng_state(state["rng"], shuffle_gen, run.device)
     print(f"resuming {run.out / CHECKPOINT} after epoch {state['epoch']}")
     return history, state["epoch"]
 
 
 def save_figure1(run: Run, train_images) -> None:
-    from plotting import save_image_grid  # matplotlib only where a figure is drawn
+    from vae.plotting import save_image_grid  # matplotlib only where a figure is drawn
 
     pick = torch.randperm(len(train_images), generator=torch.Generator().manual_seed(run.args.seed))[:100]
-    save_image_grid(to_input(train_images[pick], "cpu", run.cfg).squeeze(1).numpy(), run.out / FIGURE1,
+    save_image_grid(prepare_images(train_images[pick], run.cfg).squeeze(1).numpy(), run.out / FIGURE1,
                     "100 random MNIST training images (Figure 1)")
 
 
-def record_epoch(history: dict, parts, mean_loss, mean_kld, test, train_s, eval_s, steps, n, batch_size) -> None:
-    """Append one epoch's values to every history list (Table 1 logs the last batch's)."""
-    for key, value in zip(HISTORY_KEYS, (
-        parts.total.item(), parts.kld.item(), mean_loss, mean_kld,
-        test["negative_elbo"], test["bce"], test["kld"], train_s, eval_s,
-        (steps[:, 0] * steps.new_tensor(batch_sizes(n, batch_size))).sum().item() / n,
-        steps[:, 0].tolist(), steps[:, 1].tolist(),
-    )):
-        history[key].append(value)
+def epoch_record(trained, test: dict, train_s: float, eval_s: float, n: int, batch_size: int) -> dict:
+    """One epoch's history values by key (HISTORY_KEYS), from train_epoch's result and the
+    test evaluation; Table 1 logs the last batch's loss and KLD."""
+    mean_loss, mean_kld, parts, steps = trained
+    return {
+        "train_loss_history": parts.total.item(), "train_regularization_terms": parts.kld.item(),
+        "train_loss_epoch_mean": mean_loss, "train_kld_epoch_mean": mean_kld,
+        "test_negative_elbo": test["negative_elbo"], "test_bce": test["bce"], "test_kld": test["kld"],
+        "epoch_seconds": train_s, "eval_seconds": eval_s,
+        "train_bce_epoch_mean": (steps[:, 0] * steps.new_tensor(batch_sizes(n, batch_size))).sum().item() / n,
+        "step_bce": steps[:, 0].tolist(), "step_kld": steps[:, 1].tolist(),
+    }
+
+
+def record_epoch(history: dict, record: dict) -> None:
+    """Append one epoch's record to the history, key by key."""
+    if set(record) != set(HISTORY_KEYS):
+        raise ValueError(f"an epoch record must hold exactly {HISTORY_KEYS}")
+    for key in HISTORY_KEYS:
+        history[key].append(record[key])
 
 
 def write_results(run: Run, model, train_x, recon, history) -> None:
@@ -333,7 +346,7 @@ def write_results(run: Run, model, train_x, recon, history) -> None:
         "train_reconstruction_images": recon.reshape(n, s, s).cpu().numpy(),
         **history,
         "train_negative_elbo": train_eval["negative_elbo"],
-        "config": {"train": run.settings, "model": run.cfg.to_dict()},
+        "config": {"train": run.settings, "model": config_to_dict(run.cfg)},
         "seed": run.args.seed,
     }
     with run.clock.phase(MODEL_PK):
@@ -356,20 +369,20 @@ def train(args) -> int:
     torch.manual_seed(args.seed)  # seeds CPU and CUDA: initialisation, eps, dropout masks
     model = build_model(run.cfg, run.device)
     check_free_space(run.out, n, run.cfg, model)
-    with run.clock.phase("optimizer"):  # torch.optim's first call imports torch._dynamo (0.7 s here)
+    with run.clock.phase("optimizer"):  # torch.optim's first call imports torch._dynamo
         opt = torch.optim.Adam(model.parameters(), lr=args.lr, betas=args.betas, capturable=run.settings["cuda_graph"])
     shuffle_gen = torch.Generator().manual_seed(args.seed)
     history, start = start_state(run, model, opt, shuffle_gen)
     if run.state is None:
         with run.clock.phase("Figure 1"):
             save_figure1(run, train_images)
-    write_text(run.out / CONFIG_JSON, json.dumps({"train": run.settings, "model": run.cfg.to_dict()}, indent=2) + "\n")
+    write_text(run.out / CONFIG_JSON, json.dumps({"train": run.settings, "model": config_to_dict(run.cfg)}, indent=2) + "\n")
     if stop_early(history["test_negative_elbo"], args.patience):
         print(f"{run.out / CHECKPOINT} had already stopped early after epoch {start}")
         return 0
 
     progress = not args.no_progress and sys.stderr.isatty()
-    step = TrainStep(model, opt, train_x, args.batch_size, run.cfg.reduction, args.bf16, run.settings["cuda_graph"])
+    step = TrainStep(model, opt, train_x, args.batch_size, run.cfg.objective, args.bf16, run.settings["cuda_graph"])
     for epoch in range(start, args.epochs):
         last = epoch == args.epochs - 1
         order = torch.randperm(n, generator=shuffle_gen).to(run.device) if args.shuffle else torch.arange(n, device=run.device)
@@ -377,16 +390,15 @@ def train(args) -> int:
         recon = torch.empty_like(train_x) if last or args.patience else None
         t0 = time.perf_counter()
         try:
-            mean_loss, mean_kld, parts, steps = train_epoch(
-                model, opt, train_x, args.batch_size, order, recon, progress, run.cfg.reduction, args.bf16, step)
+            trained = train_epoch(step, order, recon, progress)
         except TrainingDiverged as e:
             raise UserError(diverged_message(run, epoch, e.step, math.ceil(n / args.batch_size))) from None
         train_s = time.perf_counter() - t0
         test, eval_s = evaluate_epoch(run, model, test_x, epoch)
-        record_epoch(history, parts, mean_loss, mean_kld, test, train_s, eval_s, steps, n, args.batch_size)
+        record_epoch(history, epoch_record(trained, test, train_s, eval_s, n, args.batch_size))
         print(f"Epoch:{epoch + 1}/{args.epochs}, Train_Loss:{history['train_loss_history'][-1]}, "
               f"Train_Reg_Term:{history['train_regularization_terms'][-1]} | "
-              f"mean loss {mean_loss:.4f} KLD {mean_kld:.4f} | test -ELBO {test['negative_elbo']:.2f} nats | "
+              f"mean loss {history['train_loss_epoch_mean'][-1]:.4f} KLD {history['train_kld_epoch_mean'][-1]:.4f} | test -ELBO {test['negative_elbo']:.2f} nats | "
               f"{train_s:.1f} s + eval {eval_s:.1f} s", flush=True)
         stopping = not last and stop_early(history["test_negative_elbo"], args.patience)
         save_epoch(run, model, opt, shuffle_gen, history, epoch, (train_x, recon) if last or stopping else None)
@@ -418,7 +430,7 @@ def save_epoch(run: Run, model, opt, shuffle_gen, history: dict, epoch: int, res
     write model.pk first."""
     state = {
         "model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch + 1,
-        "config": run.cfg.to_dict(), "train_config": run.settings, "history": history,
+        "config": config_to_dict(run.cfg), "train_config": run.settings, "history": history,
         "rng": rng_state(shuffle_gen, run.device),
     }
     if results is not None:

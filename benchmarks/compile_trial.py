@@ -1,6 +1,6 @@
 """Does torch.compile speed up our training step here? Three variants, side by side in one process.
 
-    python benchmarks/compile_trial.py --data-root ../shared/data [--steps 20]
+    python -m benchmarks.compile_trial --data-root ../shared/data [--steps 20]
 
 plain: main.py's model as it is. tail: each decoder block's ReLU, BatchNorm, max-pool and
 dropout compiled (the memory-bound work around the transpose convolution). model: the
@@ -17,13 +17,11 @@ from pathlib import Path
 import torch
 from torch import nn
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from clitools import Parser, cli, positive_int  # noqa: E402
-from model import PRESETS, training_loss  # noqa: E402
-from parts import build_model  # noqa: E402
-from training import to_input  # noqa: E402
-from vaeio import load_mnist  # noqa: E402
+from vae.data import prepare_images
+from vae.cli import Parser, cli, positive_int
+from model import PRESETS, training_loss
+from vae.parts import build_model
+from vae.files import load_mnist
 
 
 class _CompiledTail(nn.Module):
@@ -58,7 +56,7 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     bs, cfg = 100, PRESETS[args.model]
-    data = to_input(load_mnist(args.data_root, train=True)[: (args.warmup + args.steps) * bs], "cpu")
+    data = prepare_images(load_mnist(args.data_root, train=True)[: (args.warmup + args.steps) * bs], PRESETS[1])
     torch.manual_seed(args.seed)
     init = build_model(cfg).state_dict()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads, Model {args.model}, batch {bs}")

@@ -1,6 +1,6 @@
 """Does capturing the whole training step in a CUDA graph pay on a GPU? Eager against graph.
 
-    python benchmarks/cuda_graph_trial.py --data-root DIR [--steps 200]
+    python -m benchmarks.cuda_graph_trial --data-root DIR [--steps 200]
 
 At batch 100 the GPU step is bound by kernel launches (benchmarks/README.md). training.TrainStep
 replays the forward, the backward and Adam's update as one CUDA graph; this times it
@@ -18,13 +18,12 @@ from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from clitools import Parser, cli, pick_device, positive_int  # noqa: E402
-from model import PRESETS  # noqa: E402
-from parts import build_model  # noqa: E402
-from training import TrainStep, to_input  # noqa: E402
-from vaeio import UserError, load_mnist  # noqa: E402
+from vae.data import prepare_images
+from vae.cli import Parser, cli, pick_device, positive_int
+from model import PRESETS
+from vae.parts import build_model
+from vae.training import TrainStep
+from vae.files import UserError, load_mnist
 
 
 def timed_steps(step, data, bs, first, steps):
@@ -54,7 +53,7 @@ def main(argv=None) -> int:
         raise UserError("this trial needs a CUDA device")
     torch.backends.cudnn.benchmark = True
     bs, cfg = 100, PRESETS[args.model]
-    data = to_input(load_mnist(args.data_root, train=True)[: (args.warmup + args.steps) * bs], device)
+    data = prepare_images(load_mnist(args.data_root, train=True)[: (args.warmup + args.steps) * bs], PRESETS[1], device)
     torch.manual_seed(args.seed)
     init = build_model(cfg, device).state_dict()
     print(f"torch {torch.__version__}, {torch.cuda.get_device_name(device)}, Model {args.model}, batch {bs}")

@@ -19,7 +19,7 @@ for i in 1 2; do
     { time python main.py --data-root "$data" --device cuda --no-progress --out-dir "$runs/m1_$i"; } \
         > "$out/main_default_$i.txt" 2>&1
 done
-python benchmarks/cuda_graph_trial.py --data-root "$data" > "$out/graph_trial.txt" 2>&1
+python -m benchmarks.cuda_graph_trial --data-root "$data" > "$out/graph_trial.txt" 2>&1
 MNIST_ROOT=$data python -m pytest -q tests/test_cuda.py > "$out/test_cuda.txt" 2>&1
 rm -rf "$runs"
 tail -n 4 "$out"/*.txt

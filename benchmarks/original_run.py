@@ -1,7 +1,7 @@
 """Train with the re-created original loop for whole epochs, to draw its trajectory beside ours.
 
-    python benchmarks/original_run.py --data-root ../shared/data --out-dir runs/original_loop
-    python benchmarks/original_run.py --data-root ../shared/data --out-dir runs/original_loop --resume
+    python -m benchmarks.original_run --data-root ../shared/data --out-dir runs/original_loop
+    python -m benchmarks.original_run --data-root ../shared/data --out-dir runs/original_loop --resume
 
 `training.original_loop` is the report's original loop as far as its facts go (plain torch
 modules, a DataLoader in order, gradients asked for the input, every batch copied to the
@@ -23,12 +23,12 @@ from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from clitools import Parser, cli, pick_device, positive_float, positive_int  # noqa: E402
-from model import PRESETS, VAE  # noqa: E402
-from training import evaluate, original_loop, to_input  # noqa: E402
-from vaeio import CHECKPOINT, UserError, load_checkpoint, load_mnist, save_checkpoint, write_text  # noqa: E402
+from vae.data import prepare_images
+from vae.cli import Parser, cli, pick_device, positive_float, positive_int
+from model import PRESETS, VAE
+from vae.training import evaluate, original_loop
+from vae.registry import config_to_dict
+from vae.files import CHECKPOINT, UserError, load_checkpoint, load_mnist, save_checkpoint, write_text
 
 HISTORY = "history.json"
 # Settings a resumed run must share with its checkpoint.
@@ -90,9 +90,9 @@ def main(argv=None) -> int:
 
     images = load_mnist(args.data_root, train=True)[: args.limit]
     train_data = images.float() / 255  # the original's train.data / 255
-    test_x = to_input(load_mnist(args.data_root, train=False)[: args.limit], device)
+    test_x = prepare_images(load_mnist(args.data_root, train=False)[: args.limit], PRESETS[args.model], device)
     torch.manual_seed(args.seed)  # as main.py: the same weights, then the same noise stream
-    model = VAE(PRESETS[args.model], fast=False).to(device)
+    model = VAE(PRESETS[args.model]).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     history, first = start(args, out, settings, model, opt)
     for epoch in range(first, args.epochs):
@@ -103,7 +103,7 @@ def main(argv=None) -> int:
               f"test -ELBO {history['test_negative_elbo'][-1]:.2f} nats | {history['epoch_seconds'][-1]:.1f} s", flush=True)
         write_text(out / HISTORY, json.dumps({"settings": settings, **history}, indent=1) + "\n")
         save_checkpoint(out / CHECKPOINT, {
-            "model": model.state_dict(), "config": PRESETS[args.model].to_dict(), "optimizer": opt.state_dict(),
+            "model": model.state_dict(), "config": config_to_dict(PRESETS[args.model]), "optimizer": opt.state_dict(),
             "epoch": epoch + 1, "settings": settings, "history": history, "rng": torch.get_rng_state()})
     print(f"wrote {out / HISTORY} and {out / CHECKPOINT}")
     return 0

@@ -1,6 +1,6 @@
 """Training-step speed: the original's loop against ours, side by side in one process.
 
-    python benchmarks/train_step.py --data-root ../shared/data [--steps 20] [--model 1] [--device cuda] [--profile 6]
+    python -m benchmarks.train_step --data-root ../shared/data [--steps 20] [--model 1] [--device cuda] [--profile 6]
 
 (a) re-creates the original script's loop from its known facts: plain torch modules, a
 DataLoader over train.data / 255 in order, gradients asked for the input images, every
@@ -25,12 +25,12 @@ from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from clitools import Parser, cli, pick_device, positive_int  # noqa: E402
-from training import original_loop, reuse_freed_memory, to_input, train_epoch  # noqa: E402
-from model import PRESETS, VAE, VAEConfig, decoder_shapes  # noqa: E402
-from vaeio import load_mnist  # noqa: E402
+from vae.data import prepare_images
+from vae.cli import Parser, cli, pick_device, positive_int
+from vae.training import TrainStep, original_loop, reuse_freed_memory, train_epoch
+from model import PRESETS, VAE, VAEConfig, decoder_shapes
+from vae.fastconv import use_gemm_transpose_convs
+from vae.files import load_mnist
 
 
 def sync(device: torch.device) -> None:
@@ -66,8 +66,7 @@ def our_loop(model, opt, train_x, batch_size, steps, device, bf16=False):
     data = train_x[: steps * batch_size]
     for i in range(steps):  # one step per call, to read each loss for the comparison
         chunk = data[i * batch_size : (i + 1) * batch_size]
-        _, _, parts, _ = train_epoch(model, opt, chunk, batch_size, torch.arange(len(chunk)), None, progress=False,
-                                     bf16=bf16)
+        _, _, parts, _ = train_epoch(TrainStep(model, opt, chunk, batch_size, bf16=bf16), torch.arange(len(chunk)))
         losses.append(parts.total.item())
     return losses
 
@@ -108,9 +107,9 @@ def main(argv=None) -> int:
     print(f"fp32 GEMM {n_gemm}x{n_gemm}: {rate:.0f} GFLOP/s")
 
     torch.manual_seed(args.seed)
-    init = VAE(cfg, fast=False).state_dict()
+    init = VAE(cfg).state_dict()
     results = {}
-    ours_x = to_input(images[:n], device)
+    ours_x = prepare_images(images[:n], cfg, device)
     # (name, loop, data, the model's transpose convolutions: GEMM path or not, malloc keeps
     # freed memory); "ours" is built and run as main.py does: the GEMM path and the malloc
     # setting on CPU only. The untuned variants come first: the setting is for good.
@@ -129,7 +128,10 @@ def main(argv=None) -> int:
     for name, loop, data, fast, keep in variants:
         if keep and not reuse_freed_memory():
             print("no glibc mallopt here: the malloc setting is not applied")
-        model = VAE(cfg, fast=fast).to(device)
+        model = VAE(cfg)
+        if fast:
+            use_gemm_transpose_convs(model)
+        model = model.to(device)
         model.load_state_dict(init)
         opt = torch.optim.Adam(model.parameters(), lr=1e-3)
         torch.manual_seed(args.seed + 1)  # the same eps and dropout masks in both
@@ -137,7 +139,7 @@ def main(argv=None) -> int:
         losses, seconds = timed(loop, model, opt, data[args.warmup * bs :], bs, args.steps, device=device)
         results[name] = (warm + losses, seconds / args.steps)
         if name == "ours" and args.profile:
-            profiled = (model, opt, to_input(images[: args.profile * bs], device), bs, args.profile)
+            profiled = (model, opt, prepare_images(images[: args.profile * bs], cfg, device), bs, args.profile)
 
     step_flops = 3 * forward_flops(cfg) * bs  # forward, and the backward's two products
     floor_ms = step_flops / (rate * 1e9) * 1e3

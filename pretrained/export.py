@@ -1,6 +1,6 @@
 """Write a finished run's weights as a small pretrained file, and record it in the manifest.
 
-    python pretrained/export.py runs/lstmvec256_mlp512x2 lstm_repaired --data-root ../shared/data
+    python -m pretrained.export runs/lstmvec256_mlp512x2 lstm_repaired --data-root ../shared/data
 
 Writes pretrained/NAME.pt (state dict in fp32 and the model config; no optimizer, no RNG)
 and its entry in pretrained/manifest.json: SHA-256, parameters, epochs, and the test
@@ -18,12 +18,13 @@ from pathlib import Path
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from clitools import Parser, cli  # noqa: E402
-from model import count_parameters  # noqa: E402
-from training import evaluate, to_input  # noqa: E402
-from vaeio import CHECKPOINT, UserError, load_checkpoint, load_mnist, model_from_state, save_checkpoint, write_text  # noqa: E402
+from vae.data import prepare_images
+from vae.cli import Parser, cli
+from vae.measures import count_parameters
+from vae.registry import config_to_dict
+from vae.training import evaluate
+from vae.files import CHECKPOINT, UserError, load_checkpoint, load_mnist, model_from_state, save_checkpoint, write_text
 
 MANIFEST = ROOT / "pretrained" / "manifest.json"
 CHECK_IMAGES = 1000  # test images the manifest's negative ELBO is measured on
@@ -36,7 +37,7 @@ def sha256(path: Path) -> str:
 @torch.no_grad()
 def check_nelbo(model, data_root: Path) -> float:
     """Test negative ELBO, nats per image, on the first CHECK_IMAGES test images: seed 0, CPU."""
-    x = to_input(load_mnist(data_root, train=False)[:CHECK_IMAGES], "cpu", model.cfg)
+    x = prepare_images(load_mnist(data_root, train=False)[:CHECK_IMAGES], model.cfg)
     torch.manual_seed(0)
     return evaluate(model, x, 100)["negative_elbo"]
 
@@ -59,7 +60,7 @@ def main(argv=None) -> int:
     model = model_from_state(state, args.run / CHECKPOINT)
     out = ROOT / "pretrained" / f"{args.name}.pt"
     weights = {k: v.detach().float().cpu().clone() for k, v in model.state_dict().items()}
-    save_checkpoint(out, {"model": weights, "config": model.cfg.to_dict(), "epoch": state["epoch"]})
+    save_checkpoint(out, {"model": weights, "config": config_to_dict(model.cfg), "epoch": state["epoch"]})
     entry = {
         "sha256": sha256(out), "parameters": count_parameters(model), "epochs": state["epoch"],
         "test_negative_elbo_first_1000": round(check_nelbo(model, args.data_root), 4),

@@ -1,7 +1,7 @@
 """The ablation of issue 11: why the report's VAE draws no digits, one change at a time.
 
-    python report/ablation.py runs/mlp_mlp runs/lstmvec_mlp ...   # measure finished runs, rebuild the page
-    python report/ablation.py                                     # rebuild report/ablation.md only
+    python -m report.ablation runs/mlp_mlp runs/lstmvec_mlp ...   # measure finished runs, rebuild the page
+    python -m report.ablation                                     # rebuild report/ablation.md only
 
 Each RUN_DIR holds what main.py wrote and the evaluation_k<K>.json of
 `evaluate.py --checkpoint RUN_DIR/checkpoint.pt --k 10 --classifier runs/classifier.pt`.
@@ -19,13 +19,12 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from clitools import Parser, cli  # noqa: E402
-from model import count_parameters  # noqa: E402
-from plotting import save_image_grid  # noqa: E402
-from samples import prior_samples  # noqa: E402
-from vaeio import CHECKPOINT, MODEL_PK, UserError, load_checkpoint, load_model, load_results, write_text  # noqa: E402
+from vae.cli import Parser, cli
+from vae.measures import count_parameters
+from vae.plotting import save_image_grid
+from vae.samples import prior_samples
+from vae.files import CHECKPOINT, MODEL_PK, UserError, load_checkpoint, load_model, load_results, write_text
 
 OUT_DIR = ROOT / "report" / "ablation"
 PAGE = ROOT / "report" / "ablation.md"
@@ -179,7 +178,7 @@ def build_page(summaries: dict, store: Path, stored: list[dict] | None = None) -
     return "\n".join([
         "# Why the report's VAE draws no digits: one change at a time",
         "",
-        f"Built by `python report/ablation.py` from the stored rows in `report/{store.name}/`. Every row: {EPOCHS} epochs, "
+        f"Built by `python -m report.ablation` from the stored rows in `report/{store.name}/`. Every row: {EPOCHS} epochs, "
         "seed 0, batch 100, Adam 1e-3, batches in order (the report's settings); only the model and the objective "
         "change. Test −ELBO and the IWAE bound are nats per test image (grey-level BCE summed over pixels + KL summed "
         "over latents; lower is better); test KL is the ELBO's KL term; class-true is the share of 1,000 digits drawn "
@@ -188,7 +187,7 @@ def build_page(summaries: dict, store: Path, stored: list[dict] | None = None) -
         *table(summaries),
         "",
         "Commands (then `python evaluate.py --checkpoint runs/ROW/checkpoint.pt --data-root ../shared/data --k 10 "
-        "--classifier runs/classifier.pt` and `python report/ablation.py runs/ROW`):",
+        "--classifier runs/classifier.pt` and `python -m report.ablation runs/ROW`):",
         "",
         *[f"- {name}: `{command(row)}`" for row in ROWS for name in [row[0]]],
         "",

@@ -1,6 +1,6 @@
 """Build the reproduction report from run folders written by main.py (and evaluate.py).
 
-    python report/build.py runs/model1 runs/model2 --data-root ../shared/data \
+    python -m report.build runs/model1 runs/model2 --data-root ../shared/data \
         [--seeds runs/model1_seed1 runs/model1_seed2 runs/model2_seed1 ...]
 
 Writes report/README.md and its PNGs (or into --out). Every number in the report comes
@@ -19,14 +19,15 @@ import numpy as np
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from clitools import Parser, cli  # noqa: E402
-from plotting import plot_elbo_terms, save_curve, save_image_grid  # noqa: E402
-from samples import prior_samples  # noqa: E402
-from training import to_input  # noqa: E402
-from model import VAE, VAEConfig, count_parameters  # noqa: E402
-from vaeio import CHECKPOINT, FIGURE1, MODEL_PK, UserError, load_checkpoint, load_mnist, load_results, write_text  # noqa: E402
+from vae.data import prepare_images
+from vae.cli import Parser, cli
+from vae.plotting import plot_elbo_terms, save_curve, save_image_grid
+from vae.samples import prior_samples
+from model import VAE, VAEConfig
+from vae.measures import count_parameters
+from vae.parts import build_model, model_config
+from vae.files import CHECKPOINT, FIGURE1, MODEL_PK, UserError, load_checkpoint, load_mnist, load_results, write_text
 
 # The report's Table 1: "Epoch:N/50" -> (Train_Loss, Train_Reg_Term), last batch of the epoch. It logs
 # the model the report calls "Model 1 (Our Best Model)"; it has no per-epoch values for Model 2.
@@ -53,7 +54,7 @@ class Run:
         self.dir = folder
         self.results = load_results(folder / MODEL_PK)
         self.state = load_checkpoint(folder / CHECKPOINT)
-        self.cfg = VAEConfig.from_dict(self.state["config"])
+        self.cfg = model_config(self.state["config"])
         self.train = self.state["train_config"]
         self.name = f"Model {self.train['model']}"
         self.tag = self.name.lower().replace(" ", "")  # in figure file names: model1, model2
@@ -61,8 +62,8 @@ class Run:
         evals = sorted(folder.glob("evaluation_k*.json"), key=lambda p: int(p.stem.split("_k")[1]))
         self.iwae = json.loads(evals[-1].read_text()) if evals else None
 
-    def model(self) -> VAE:
-        model = VAE(self.cfg)
+    def model(self):
+        model = build_model(self.cfg)
         model.load_state_dict(self.state["model"])
         return model.eval()
 
@@ -145,7 +146,7 @@ def table2(runs: list[Run]) -> str:
 
     out = []
     for r in runs:
-        model = VAE(r.cfg, fast=False)
+        model = VAE(r.cfg)  # the plain layers: the table names nn.ConvTranspose2d
         paths = {id(m): name for name, m in model.named_modules()}
         summary = torchinfo.summary(model, input_size=(1, 1, 28, 28), depth=3, verbose=0,
                                     col_names=("output_size", "num_params"), device="cpu")
@@ -194,7 +195,7 @@ def curves(groups, key, report_index, path, title, ylabel, original=None):
 
 def test_pairs(run: Run, data_root: Path, path: Path, n: int = 10):
     """Top row: test digits; bottom row: their reconstructions (eval mode)."""
-    x = to_input(load_mnist(data_root, train=False)[:n], "cpu")
+    x = prepare_images(load_mnist(data_root, train=False)[:n], VAEConfig())
     torch.manual_seed(0)
     with torch.no_grad():
         recon = run.model()(x)[0]
@@ -330,7 +331,7 @@ def build(runs: list[Run], out: Path, data_root: Path, seeds: list[Run] = (), or
     figs = draw_figures(runs, groups, orig, out, data_root)
     md = [
         "# Reproduction report: LSTM-encoder VAE for MNIST", "",
-        "Built by `python report/build.py " + " ".join(str(r.dir) for r in runs)
+        "Built by `python -m report.build " + " ".join(str(r.dir) for r in runs)
         + (" --seeds " + " ".join(str(r.dir) for r in seeds) if seeds else "")
         + (f" --original {original}" if original is not None else "") + "` from those runs "
         "(`main.py` with " + ", ".join(f"{r.name}: `{json.dumps(r.train)}`" for r in runs) + "). "

@@ -1,6 +1,6 @@
 """One table comparing the report's LSTM-encoder VAE with the peer VAEs, from their run folders.
 
-    python report/compare.py "LSTM Model 1=runs/model1" "LSTM Model 2=runs/model2" conv=runs/conv \
+    python -m report.compare "LSTM Model 1=runs/model1" "LSTM Model 2=runs/model2" conv=runs/conv \
         mlp=runs/mlp mlp14=runs/mlp14 "pytorch/examples=runs/examples"
 
 Each run folder holds what main.py wrote plus the evaluation_k<K>.json of
@@ -17,14 +17,13 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from clitools import Parser, cli  # noqa: E402
-from plotting import save_curve, save_image_grid  # noqa: E402
-from samples import PER_CLASS, digits_per_class, prior_samples  # noqa: E402
-from training import TRAIN_PRESETS  # noqa: E402
-from model import count_parameters  # noqa: E402
-from vaeio import CHECKPOINT, MODEL_PK, UserError, load_checkpoint, load_model, load_results, write_text  # noqa: E402
+from vae.cli import Parser, cli
+from vae.plotting import save_curve, save_image_grid
+from vae.samples import PER_CLASS, digits_per_class, prior_samples
+from vae.presets import ARCHS
+from vae.measures import count_parameters
+from vae.files import CHECKPOINT, MODEL_PK, UserError, load_checkpoint, load_model, load_results, write_text
 
 CURVES = "test_nelbo_per_epoch.png"
 
@@ -52,7 +51,7 @@ def run_row(label: str, folder: Path, out: Path, k_wanted: int | None, data_root
     ev = json.loads(evals[-1].read_text())
     params = count_parameters(load_model(folder / CHECKPOINT))
     epochs = len(results["test_negative_elbo"])
-    planned = TRAIN_PRESETS[arch]["epochs"]  # the source's own count
+    planned = ARCHS[arch].training["epochs"]  # the source's own count
     epochs_text = f"{epochs}" + (f" of its {planned}" if epochs < planned else "")
     binary = ev.get("binarized", False)
     nelbo = f"{ev['negative_elbo']:.2f}"
@@ -65,7 +64,7 @@ def run_row(label: str, folder: Path, out: Path, k_wanted: int | None, data_root
                         columns=PER_CLASS)
     accuracy = f"{ev['class_accuracy']:.1%} of {10 * ev['per_class']}" if "class_accuracy" in ev else "not run"
     first, last = results["train_loss_epoch_mean"][0], results["train_loss_epoch_mean"][-1]
-    if state["config"].get("reduction", "mean") == "mean":  # the report's units: means per pixel and latent
+    if state["config"]["objective"] == "report":  # the report's units: means per pixel and latent
         train_loss = f"{first:.4f} → {last:.4f} (mean-reduced)"
     else:
         train_loss = f"{first:.1f} → {last:.1f}"
@@ -109,7 +108,7 @@ def build(pairs: list[tuple[str, Path]], out: Path, k: int | None, classifier: P
                  "binarized and enlarged again, which bounds what mlp14's row can reach.")
     md = [
         "# Is the LSTM encoder any good? The report's VAE beside its peers", "",
-        "Built by `python report/compare.py " + " ".join(f'"{label}={folder}"' for label, folder in pairs)
+        "Built by `python -m report.compare " + " ".join(f'"{label}={folder}"' for label, folder in pairs)
         + (f" --classifier {classifier}" if classifier else "") + "`.",
         "Every run used the same data path, training loop, evaluation and checkpoints (`main.py --arch`), "
         "each with its own document's settings unless the epochs column says otherwise.", "",

@@ -1,6 +1,6 @@
 """How well can any decoder ending in the report's Linear(3, 28) reconstruct MNIST? A floor.
 
-    python report/rank_floor.py --data-root ../shared/data        # writes report/rank_floor.json and .png
+    python -m report.rank_floor --data-root ../shared/data        # writes report/rank_floor.json and .png
 
 The report's decoder gives every image the logits L = H W^T + 1 b^T, with H (28 x F) from
 the transpose convolutions (F = 3 features per row) and W (28 x F), b (28) shared by all
@@ -25,12 +25,12 @@ import torch
 import torch.nn.functional as F
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from clitools import Parser, cli, positive_int  # noqa: E402
-from plotting import save_image_grid  # noqa: E402
-from training import to_input  # noqa: E402
-from vaeio import load_mnist, write_text  # noqa: E402
+from model import VAEConfig
+from vae.data import prepare_images
+from vae.cli import Parser, cli, positive_int
+from vae.plotting import save_image_grid
+from vae.files import load_mnist, write_text
 
 FEATURES = (3, 6, 12, 28)  # per-row features; 3 = the report's decoder
 EPS = 1e-3  # grey levels clipped away from 0 and 1 for the PCA start's logits
@@ -80,8 +80,8 @@ def main(argv=None) -> int:
     p.add_argument("--features", type=positive_int, nargs="+", default=list(FEATURES))
     p.add_argument("--out", type=Path, default=ROOT / "report" / "rank_floor.json")
     args = p.parse_args(argv)
-    x = to_input(load_mnist(args.data_root, train=False)[: args.images], "cpu").squeeze(1)  # (N, 28, 28), data / 255
-    result = {"command": "python report/rank_floor.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+    x = prepare_images(load_mnist(args.data_root, train=False)[: args.images], VAEConfig()).squeeze(1)  # (N, 28, 28), data / 255
+    result = {"command": "python -m report.rank_floor " + " ".join(argv if argv is not None else sys.argv[1:]),
               "test_images": len(x), "steps": args.steps, "entropy_floor_nats": entropy_floor(x), "fits": []}
     print(f"{len(x)} test images: entropy floor {result['entropy_floor_nats']:.2f} nats per image")
     pictures = [x[:10].numpy()]

@@ -9,6 +9,18 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # tests import model, main, generator from the repo root
 
 
+def script_argv(relative: str) -> list[str]:
+    """How a user runs a script: the root's by path (main.py), the ones under report/,
+    benchmarks/ and pretrained/ as modules of the root (python -m report.build)."""
+    if "/" in relative:
+        return [sys.executable, "-m", relative.removesuffix(".py").replace("/", ".")]
+    return [sys.executable, str(ROOT / relative)]
+
+
+# With -m from another working directory, Python finds the root's packages through this.
+SCRIPT_ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
 def load_script(relative: str):
     """A script under report/, benchmarks/ or pretrained/ as a module (they are not packages)."""
     path = ROOT / relative

@@ -1,31 +1,29 @@
 """report/ablation.py end to end on a tiny run: measured, stored, and on the page with its shortfall said."""
 
 import json
-import os
 import subprocess
-import sys
 
-from conftest import ROOT, load_script
+from conftest import SCRIPT_ENV, load_script, script_argv
 
 
-def run(*args, cwd):
-    proc = subprocess.run([sys.executable, *map(str, args)], cwd=cwd, capture_output=True, text=True,
-                          env={**os.environ, "OMP_NUM_THREADS": "1"}, timeout=600)
+def run(script, *args, cwd):
+    proc = subprocess.run([*script_argv(script), *map(str, args)], cwd=cwd, capture_output=True, text=True,
+                          env={**SCRIPT_ENV, "OMP_NUM_THREADS": "1"}, timeout=600)
     assert proc.returncode == 0, proc.stderr
     return proc
 
 
 def test_ablation_page_from_a_tiny_run(tmp_path, mnist_root):
     out = tmp_path / "mlp_mlp"
-    run(ROOT / "main.py", "--data-root", mnist_root, "--out-dir", out, "--encoder", "mlp", "--decoder", "mlp",
+    run("main.py", "--data-root", mnist_root, "--out-dir", out, "--encoder", "mlp", "--decoder", "mlp",
         "--limit", 300, "--epochs", 1, "--device", "cpu", "--no-progress", cwd=tmp_path)
     judge = tmp_path / "judge.pt"
-    run(ROOT / "classifier.py", "--data-root", mnist_root, "--out", judge, "--limit", 500, "--epochs", 1,
+    run("classifier.py", "--data-root", mnist_root, "--out", judge, "--limit", 500, "--epochs", 1,
         "--no-progress", cwd=tmp_path)
-    run(ROOT / "evaluate.py", "--checkpoint", out / "checkpoint.pt", "--data-root", mnist_root, "--limit", 200,
+    run("evaluate.py", "--checkpoint", out / "checkpoint.pt", "--data-root", mnist_root, "--limit", 200,
         "--k", 2, "--classifier", judge, "--per-class", 5, "--device", "cpu", cwd=tmp_path)
     store, page = tmp_path / "ablation", tmp_path / "ablation.md"
-    run(ROOT / "report" / "ablation.py", out, "--store", store, "--page", page, cwd=tmp_path)
+    run("report/ablation.py", out, "--store", store, "--page", page, cwd=tmp_path)
     row = json.loads((store / "mlp_mlp.json").read_text())
     assert row["epochs"] == 1 and row["parameters"] == 652_824 and row["latent_dims"] == 20
     assert 0 <= row["active_kl"] <= 20 and 0 <= row["class_accuracy"] <= 1
@@ -38,7 +36,7 @@ def test_ablation_page_from_a_tiny_run(tmp_path, mnist_root):
 
 def test_rank_floor_orders_the_families(tmp_path, mnist_root):
     out = tmp_path / "rank_floor.json"
-    run(ROOT / "report" / "rank_floor.py", "--data-root", mnist_root, "--images", 60, "--steps", 150,
+    run("report/rank_floor.py", "--data-root", mnist_root, "--images", 60, "--steps", 150,
         "--features", 3, 28, "--out", out, cwd=tmp_path)
     result = json.loads(out.read_text())
     floor = result["entropy_floor_nats"]
@@ -55,10 +53,11 @@ def test_rank_floor_fit_has_rank_at_most_four(mnist_root):
     import torch
 
     rank_floor = load_script("report/rank_floor.py")
-    from training import to_input
-    from vaeio import load_mnist
+    from model import VAEConfig
+    from vae.data import prepare_images
+    from vae.files import load_mnist
 
-    x = to_input(load_mnist(mnist_root, train=False)[:20], "cpu").squeeze(1)
+    x = prepare_images(load_mnist(mnist_root, train=False)[:20], VAEConfig()).squeeze(1)
     fit = rank_floor.fit_floor(x, 3, steps=20, lr=0.1)
     sv = torch.linalg.svdvals(fit["logits"].double())  # (20, 28), each image's singular values, largest first
     assert (sv[:, 4] < 1e-5 * sv[:, 0]).all()  # rank 4 up to float32 rounding

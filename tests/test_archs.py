@@ -11,12 +11,16 @@ import evaluate
 import generator
 import main
 from conftest import load_script
-from judge import Classifier, load_classifier, predict
-from model import class_latent_gaussians, count_parameters, negative_elbo, per_image_nats, prepare_images, training_loss
-from parts import ARCH_PRESETS, ConvVAEConfig, MLPVAEConfig, build_model, config_from_dict
-from model import VAE
-from vaeio import load_checkpoint, load_mnist, load_results
-import training
+from model import negative_elbo, training_loss
+from vae import training
+from vae.classifier import Classifier, load_classifier, predict
+from vae.data import prepare_images
+from vae.files import load_checkpoint, load_mnist, load_results
+from vae.measures import class_latent_gaussians, count_parameters
+from vae.parts import ConvVAEConfig, MLPVAEConfig, build_model
+from vae.presets import ARCHS
+from vae.registry import config_from_dict, config_to_dict
+from vae.training import per_image_nats
 
 
 def linear(a, b):
@@ -34,12 +38,12 @@ EXPECTED_PARAMETERS = {
 
 @pytest.mark.parametrize("arch", sorted(EXPECTED_PARAMETERS))
 def test_parameter_counts(arch):
-    assert count_parameters(build_model(ARCH_PRESETS[arch])) == EXPECTED_PARAMETERS[arch]
+    assert count_parameters(build_model(ARCHS[arch].model)) == EXPECTED_PARAMETERS[arch]
 
 
 @pytest.mark.parametrize("arch, size, latent", [("conv", 28, 15), ("mlp", 28, 20), ("mlp14", 14, 8), ("examples", 28, 20)])
 def test_output_shapes(arch, size, latent):
-    model = build_model(ARCH_PRESETS[arch]).eval()
+    model = build_model(ARCHS[arch].model).eval()
     recon, mu, logvar = model(torch.rand(3, 1, size, size))
     assert recon.shape == (3, 1, size, size) and 0 <= recon.min() and recon.max() <= 1
     assert mu.shape == logvar.shape == (3, latent)
@@ -58,7 +62,7 @@ def test_conv_shapes_layer_by_layer_match_002():
 
 
 def test_std_head_is_a_standard_deviation():
-    model = build_model(ARCH_PRESETS["mlp14"])
+    model = build_model(ARCHS["mlp14"].model)
     x = torch.rand(2, 1, 14, 14)
     h = model.encoder.net(x.flatten(1))
     _, logvar = model.encode(x)
@@ -69,22 +73,22 @@ def test_mlp14_input_is_shrunk_and_binarized_as_004():
     images = torch.zeros(1, 28, 28, dtype=torch.uint8)
     images[0, 0, 0:2] = 255  # a 2x2 block averaging 127.5: below 004's threshold of 128
     images[0, 2:4, 2:4] = 200  # averages 200: above it
-    x = prepare_images(images, ARCH_PRESETS["mlp14"])
+    x = prepare_images(images, ARCHS["mlp14"].model)
     assert x.shape == (1, 1, 14, 14)
     assert x[0, 0, 0, 0] == 0 and x[0, 0, 1, 1] == 1 and x.sum() == 1
 
 
-def test_sum_reduction_against_hand_computation():
+def test_elbo_sum_objective_against_hand_computation():
     g = torch.Generator().manual_seed(0)
     recon, x = torch.rand(4, 1, 28, 28, generator=g).double(), torch.rand(4, 1, 28, 28, generator=g).double()
     mu, logvar = torch.randn(4, 15, generator=g).double(), torch.randn(4, 15, generator=g).double()
     bce = -(x * recon.log() + (1 - x) * (1 - recon).log()).sum()
     kld = -0.5 * (1 + logvar - mu**2 - logvar.exp()).sum()
-    parts = training_loss(recon, x, mu, logvar, "sum")
+    parts = training_loss(recon, x, mu, logvar, "elbo-sum")
     assert torch.allclose(parts.bce, bce) and torch.allclose(parts.kld, kld)
-    # Every reduction converts to the same nats per image.
-    for reduction in ("mean", "sum", "per_image"):
-        b, k = per_image_nats(training_loss(recon, x, mu, logvar, reduction), reduction, x, mu)
+    # Every objective converts to the same nats per image.
+    for objective in ("report", "elbo-sum", "elbo"):
+        b, k = per_image_nats(training_loss(recon, x, mu, logvar, objective), objective, x, mu)
         ref = negative_elbo(recon, x, mu, logvar)
         assert torch.allclose(b, ref.bce) and torch.allclose(k, ref.kld)
     with pytest.raises(ValueError):
@@ -92,13 +96,13 @@ def test_sum_reduction_against_hand_computation():
 
 
 def test_configs_round_trip_and_name_their_arch():
-    for cfg in ARCH_PRESETS.values():
-        assert config_from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
-    old = ARCH_PRESETS["lstm"].to_dict()
-    del old["arch"]  # a first-release checkpoint
-    assert config_from_dict(old) == ARCH_PRESETS["lstm"]
-    with pytest.raises(ValueError):
-        MLPVAEConfig.from_dict(ConvVAEConfig().to_dict())
+    for arch in ARCHS.values():
+        assert config_from_dict(json.loads(json.dumps(config_to_dict(arch.model)))) == arch.model
+    conv = config_to_dict(ConvVAEConfig())
+    assert config_from_dict(conv) == ConvVAEConfig() != MLPVAEConfig()
+    for bad in ({**conv, "arch": "nonesuch"}, {**conv, "hidden": (1,)}, {k: v for k, v in conv.items() if k != "arch"}):
+        with pytest.raises(ValueError):
+            config_from_dict(bad)
 
 
 def test_stop_early():
@@ -114,13 +118,13 @@ def mnist_batch(mnist_root):
     return images[:512], labels[:512]
 
 
-@pytest.mark.parametrize("arch", sorted(ARCH_PRESETS))
+@pytest.mark.parametrize("arch", sorted(ARCHS))
 def test_short_training_on_real_mnist_lowers_the_loss(arch, mnist_batch):
-    cfg = ARCH_PRESETS[arch]
+    cfg = ARCHS[arch].model
     x = prepare_images(mnist_batch[0], cfg)
     torch.manual_seed(0)
     model = build_model(cfg)
-    opt = torch.optim.Adam(model.parameters(), lr=training.TRAIN_PRESETS[arch]["lr"])
+    opt = torch.optim.Adam(model.parameters(), lr=ARCHS[arch].training["lr"])
 
     def loss():  # same noise each time, no dropout: only the weights change
         torch.manual_seed(1)
@@ -135,7 +139,7 @@ def test_short_training_on_real_mnist_lowers_the_loss(arch, mnist_batch):
         batch = x[start : start + 128]
         recon, mu, logvar = model(batch)
         opt.zero_grad()
-        training_loss(recon, batch, mu, logvar, cfg.reduction).total.backward()
+        training_loss(recon, batch, mu, logvar, cfg.objective).total.backward()
         opt.step()
     assert loss() < 0.99 * before, (before, loss())  # same noise: the drop is the weights'
 
@@ -154,13 +158,13 @@ def test_classifier_round_trips_and_learns(judge, mnist_batch):
     assert state["test_accuracy"] > 0.7  # 2000 images, one epoch (0.83 when written): far above chance
     x = mnist_batch[0].float().div(255).unsqueeze(1)
     assert (predict(model, x) == mnist_batch[1]).float().mean() > 0.7
-    small = prepare_images(mnist_batch[0], ARCH_PRESETS["mlp14"])
+    small = prepare_images(mnist_batch[0], ARCHS["mlp14"].model)
     assert predict(model, small).shape == (512,)  # 14x14 inputs are enlarged, not refused
     assert isinstance(Classifier(), nn.Module)
 
 
 def test_class_gaussians_are_the_class_means(mnist_batch):
-    cfg = ARCH_PRESETS["examples"]
+    cfg = ARCHS["examples"].model
     model = build_model(cfg).eval()
     x = prepare_images(mnist_batch[0], cfg)
     means, stds = class_latent_gaussians(model, x, mnist_batch[1], batch_size=100)
@@ -176,10 +180,10 @@ def test_peer_end_to_end(arch, mnist_root, tmp_path, judge):
             "--batch-size", "64", "--no-progress"]
     assert main.main(args) == 0
     r = load_results(out / "model.pk")
-    size = ARCH_PRESETS[arch].image_size
+    size = ARCHS[arch].model.image_size
     assert r["train_reconstruction_images"].shape == (300, size, size)
     assert [len(s) for s in r["step_bce"]] == [5, 5]  # ceil(300 / 64) updates per epoch
-    assert r["config"]["train"]["arch"] == arch and r["config"]["train"]["betas"] == list(training.TRAIN_PRESETS[arch]["betas"])
+    assert r["config"]["train"]["arch"] == arch and r["config"]["train"]["betas"] == list(ARCHS[arch].training["betas"])
     assert np.isclose(r["train_bce_epoch_mean"][1], np.average(r["step_bce"][1], weights=[64] * 4 + [44]))
     assert load_checkpoint(out / "checkpoint_epoch1.pt")["epoch"] == 1
     assert generator.main(["--out-dir", str(out), "--data-root", str(mnist_root), "--classifier", str(judge)]) == 0
@@ -223,28 +227,3 @@ def test_resume_refuses_another_arch(mnist_root, tmp_path):
     assert main.main(["--arch", "examples", "--epochs", "1", *args]) == 0
     assert main.main(["--arch", "mlp", "--epochs", "2", "--resume", *args]) == 2  # one-line error, not a traceback
     assert main.main(["--arch", "examples", "--epochs", "2", "--resume", *args]) == 0
-
-
-def test_resume_of_a_first_release_checkpoint_keeps_epochs_aligned(mnist_root, tmp_path, capsys):
-    args = ["--data-root", str(mnist_root), "--out-dir", str(tmp_path), "--limit", "100", "--no-progress", "--device", "cpu"]
-    assert main.main(["--epochs", "1", *args]) == 0
-    state = load_checkpoint(tmp_path / "checkpoint.pt")
-    for key in ("train_bce_epoch_mean", "step_bce", "step_kld"):  # what the first release did not record
-        del state["history"][key]
-    for key in ("arch", "betas", "patience"):
-        del state["train_config"][key]
-    old_names = {new: old for old, new in VAE.LEGACY_PREFIXES.items()}  # the first release's flat layer names
-    state["model"] = {next(old + k[len(new):] for new, old in old_names.items() if k.startswith(new)): v
-                      for k, v in state["model"].items()}
-    assert "lstm.weight_ih_l0" in state["model"] and "decoder.0.0.weight" in state["model"]
-    torch.save(state, tmp_path / "checkpoint.pt")
-    assert main.main(["--epochs", "2", "--resume", *args]) == 0
-    r = load_results(tmp_path / "model.pk")
-    assert len(r["train_bce_epoch_mean"]) == len(r["test_bce"]) == 2
-    assert np.isnan(r["train_bce_epoch_mean"][0]) and np.isfinite(r["train_bce_epoch_mean"][1])
-    assert r["step_bce"][0] == [] and len(r["step_bce"][1]) == 1
-    capsys.readouterr()
-    assert generator.main(["--out-dir", str(tmp_path)]) == 0
-    # Epoch 1's updates are unknown: the curve starts at epoch 2's, and says so.
-    assert (tmp_path / generator.ELBO_TERMS).read_bytes()[:4] == b"\x89PNG"
-    assert "epoch 1 of this run was trained by an earlier main.py" in capsys.readouterr().out

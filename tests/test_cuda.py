@@ -5,9 +5,10 @@ import pytest
 import torch
 
 from model import PRESETS
-from parts import build_model
-from vaeio import load_mnist
-import training
+from vae.parts import build_model
+from vae.data import prepare_images
+from vae.files import load_mnist
+from vae import training
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
@@ -21,8 +22,7 @@ def run(graph: bool, data, init, epochs: int = 2, batch_size: int = 100):
     step = training.TrainStep(model, opt, data, batch_size, graph=graph)
     torch.manual_seed(1)  # the same eps and dropout masks in both
     recon = torch.empty_like(data)
-    out = [training.train_epoch(model, opt, data, batch_size, torch.arange(len(data), device=device), recon, False,
-                            step=step) for _ in range(epochs)]
+    out = [training.train_epoch(step, torch.arange(len(data), device=device), recon) for _ in range(epochs)]
     return out, recon, step
 
 
@@ -38,7 +38,7 @@ def exact_cudnn():
 
 def test_graph_step_matches_eager_step(mnist_root, exact_cudnn):
     # 1,050 images: ten full batches through the graph, then a short one run eagerly
-    data = training.to_input(load_mnist(mnist_root, train=True)[:1050], "cuda")
+    data = prepare_images(load_mnist(mnist_root, train=True)[:1050], PRESETS[1], "cuda")
     torch.manual_seed(0)
     init = build_model(PRESETS[1]).state_dict()
     (eager, eager_recon, _), (graphed, graph_recon, step) = run(False, data, init), run(True, data, init)

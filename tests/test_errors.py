@@ -11,8 +11,8 @@ import sys
 
 import pytest
 
-from conftest import ROOT
-from vaeio import MNIST_FILES
+from conftest import ROOT, SCRIPT_ENV, script_argv
+from vae.files import MNIST_FILES
 
 # A proxy on a closed local port makes any download fail at once, online or not.
 OFFLINE = {"http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9",
@@ -20,8 +20,8 @@ OFFLINE = {"http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:
 
 
 def run(script, *args, cwd):
-    env = {**os.environ, **OFFLINE}
-    return subprocess.run([sys.executable, str(ROOT / script), *map(str, args)], cwd=cwd,
+    env = {**SCRIPT_ENV, **OFFLINE}
+    return subprocess.run([*script_argv(script), *map(str, args)], cwd=cwd,
                           capture_output=True, text=True, env=env, timeout=300)
 
 
@@ -190,10 +190,11 @@ def test_model_pk_with_wrong_types(tmp_path, key, value, expected):
 
 
 FULL_DISK = """
-import errno, vaeio
+import errno
+from vae import files
 def save_results(path, results):
-    raise vaeio.UserError(f"could not write {path}: {__import__('os').strerror(errno.ENOSPC)}")
-vaeio.save_results = save_results
+    raise files.UserError(f"could not write {path}: {__import__('os').strerror(errno.ENOSPC)}")
+files.save_results = save_results
 """
 
 
@@ -205,7 +206,7 @@ def test_a_full_disk_at_the_end_loses_nothing_and_resume_finishes(tmp_path, mnis
     assert_one_line_error(proc, "No space left on device", "--resume")
     assert proc.returncode == 2
     assert not (out / "model.pk").exists() and not list(out.glob("*.tmp"))
-    from vaeio import load_checkpoint, load_results
+    from vae.files import load_checkpoint, load_results
 
     assert load_checkpoint(out / "checkpoint.pt")["epoch"] == 1  # epoch 2 is not marked done without model.pk
     resumed = run("main.py", "--data-root", mnist_root, "--out-dir", out, "--limit", 200, "--device", "cpu",
@@ -264,7 +265,7 @@ def test_resume_refuses_another_composed_model(tmp_path, mnist_root):
 
 def test_closed_stdout_pipe_is_no_traceback(tmp_path):
     """`python generator.py ... | head -1`: the reader leaves while the script still writes."""
-    code = ("import sys\nfrom clitools import cli\n@cli('x.py')\ndef main(argv=None):\n"
+    code = ("import sys\nfrom vae.cli import cli\n@cli('x.py')\ndef main(argv=None):\n"
             "    for _ in range(100):\n        print('x' * 10_000)\n    return 0\nsys.exit(main())\n")
     read, write = os.pipe()
     os.close(read)

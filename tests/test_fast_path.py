@@ -4,9 +4,10 @@ import pytest
 import torch
 from torch import nn
 
-from model import PRESETS, VAE, GemmConvTranspose2d, training_loss
-from parts import build_model
-import training
+from model import PRESETS, VAE, training_loss
+from vae import training
+from vae.fastconv import GemmConvTranspose2d, use_gemm_transpose_convs
+from vae.parts import build_model
 
 
 @pytest.mark.parametrize("cin, cout, h, w, stride", [
@@ -32,8 +33,9 @@ def test_gemm_conv_transpose_matches_the_module_in_float64(cin, cout, h, w, stri
 
 def run_both(which, dtype):
     torch.manual_seed(0)
-    plain = VAE(PRESETS[which], fast=False).to(dtype)
-    fast = VAE(PRESETS[which], fast=True).to(dtype)
+    plain = VAE(PRESETS[which]).to(dtype)
+    fast = VAE(PRESETS[which]).to(dtype)
+    assert use_gemm_transpose_convs(fast) == 3  # the three blocks' transpose convolutions
     assert list(fast.state_dict()) == list(plain.state_dict())
     fast.load_state_dict(plain.state_dict())
     x = torch.rand(16, 1, 28, 28, dtype=dtype)
@@ -76,7 +78,8 @@ def test_bf16_autocast_step_runs_and_stays_close_to_fp32():
         model = VAE(PRESETS[1])
         opt = torch.optim.Adam(model.parameters(), lr=1e-3)
         torch.manual_seed(1)  # the same eps and dropout masks
-        mean_loss, _, _, steps = training.train_epoch(model, opt, x, 10, torch.arange(20), None, False, "mean", bf16)
+        step = training.TrainStep(model, opt, x, 10, "report", bf16)
+        mean_loss, _, _, steps = training.train_epoch(step, torch.arange(20))
         assert all(p.dtype == torch.float32 for p in model.parameters())  # weights stay fp32
         assert torch.isfinite(steps).all()
         losses.append(mean_loss)
@@ -92,3 +95,15 @@ def test_build_model_takes_the_gemm_path_on_cpu_only():
     assert type(elsewhere.decoder.blocks[0][0]) is nn.ConvTranspose2d
     assert next(elsewhere.parameters()).device.type == "meta"
     assert list(on_cpu.state_dict()) == list(elsewhere.state_dict())
+
+
+def test_the_swap_keeps_the_weights_and_draws_no_random_numbers():
+    torch.manual_seed(0)
+    model = VAE(PRESETS[2])
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    rng = torch.get_rng_state()
+    use_gemm_transpose_convs(model)
+    assert torch.equal(rng, torch.get_rng_state())
+    after = model.state_dict()
+    assert list(after) == list(before) and all(torch.equal(after[k], before[k]) for k in before)
+    assert all(type(b[0]) is GemmConvTranspose2d for b in model.decoder.blocks)

@@ -1,5 +1,5 @@
 """Composable parts (issue 11): the rank bound of the report's decoder, every encoder with
-every decoder, presets unchanged, old checkpoints still load."""
+every decoder, presets unchanged, a new part added in one registry entry."""
 
 import json
 
@@ -7,12 +7,17 @@ import pytest
 import torch
 
 from conftest import ROOT
-from model import PRESETS, VAE, count_parameters, training_loss
-from parts import ARCH_PRESETS, DECODERS, ENCODERS, ComposedConfig, build_model, compose, config_from_dict
-from training import to_input
-from vaeio import load_mnist
+from model import PRESETS, VAE, training_loss
+from vae.data import prepare_images
+from vae.files import load_mnist
+from vae.measures import count_parameters
+from vae.parts import ComposedConfig, build_model, compose
+from vae.presets import ARCHS
+from vae.registry import DECODERS, ENCODERS, config_from_dict, config_to_dict
 
-LEGACY = json.loads((ROOT / "tests" / "data" / "legacy_presets.json").read_text())
+# Sums of every seeded initial weight and of one decoded batch, recorded before the parts
+# and the registry existed: the presets build the same models, in the same order.
+FINGERPRINTS = json.loads((ROOT / "tests" / "data" / "preset_fingerprints.json").read_text())
 
 
 def linear(a, b):
@@ -48,11 +53,11 @@ def logits_rank(model, z) -> list[int]:
     return (s > s[:, :1] * 1e-10).sum(1).tolist()
 
 
-def train_a_little(model, x, steps=15, reduction="mean"):
+def train_a_little(model, x, steps=15, objective="report"):
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     for i in range(steps):
         recon, mu, logvar = model(x[i * 20 % len(x):][:20])
-        loss = training_loss(recon, x[i * 20 % len(x):][:20], mu, logvar, reduction).total
+        loss = training_loss(recon, x[i * 20 % len(x):][:20], mu, logvar, objective).total
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -66,7 +71,7 @@ def test_report_decoder_logits_have_rank_at_most_4(which, mnist_root):
     model = VAE(PRESETS[which]).eval()
     z = torch.randn(8, 28, PRESETS[which].latent_channels)
     untrained = logits_rank(model, z)
-    x = to_input(load_mnist(mnist_root, train=True)[:300], "cpu")
+    x = prepare_images(load_mnist(mnist_root, train=True)[:300], PRESETS[which])
     model = train_a_little(VAE(PRESETS[which]).train(), x).eval()
     trained = logits_rank(model, z)
     assert max(untrained) <= 4 and max(trained) <= 4, (untrained, trained)
@@ -91,7 +96,7 @@ def test_every_encoder_with_every_decoder(encoder, decoder):
     assert mu.shape == logvar.shape == (3, *model.latent_shape)
     assert model.latent_shape == ((28, 256) if encoder == "lstm" else (20,))
     assert model.sample(2).shape == (2, 1, 28, 28)
-    assert config_from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
+    assert config_from_dict(json.loads(json.dumps(config_to_dict(cfg)))) == cfg
     if (encoder, decoder) in EXPECTED:
         assert count_parameters(model) == EXPECTED[(encoder, decoder)]
 
@@ -100,41 +105,36 @@ def test_every_encoder_with_every_decoder(encoder, decoder):
                                               ("lstm-vector", "conv")])
 def test_one_short_training_lowers_the_elbo(encoder, decoder, mnist_root):
     torch.manual_seed(0)
-    x = to_input(load_mnist(mnist_root, train=True)[:200], "cpu")
+    x = prepare_images(load_mnist(mnist_root, train=True)[:200], PRESETS[1])
     model = build_model(compose(encoder, decoder))
 
     def nelbo():
         model.eval()
         torch.manual_seed(1)
         recon, mu, logvar = model(x)
-        return training_loss(recon, x, mu, logvar, "per_image").total.item()
+        return training_loss(recon, x, mu, logvar, "elbo").total.item()
 
     before = nelbo()
-    train_a_little(model.train(), x, steps=10, reduction="per_image")
+    train_a_little(model.train(), x, steps=10, objective="elbo")
     assert nelbo() < before - 1  # nats per image
 
 
-@pytest.mark.parametrize("name", sorted(LEGACY))
-def test_presets_are_todays_models_and_old_checkpoints_load(name):
-    """Same seeded weights (in the same order), same outputs as before the parts existed;
-    a state dict with the old flat names loads."""
-    record = LEGACY[name]
-    cfg = config_from_dict(record["config"])
-    assert cfg == (PRESETS[int(name[-1])] if name.startswith("lstm") else ARCH_PRESETS[name])
+@pytest.mark.parametrize("name", sorted(FINGERPRINTS))
+def test_presets_build_the_models_they_built_before_the_registry(name):
+    cfg = PRESETS[int(name[-1])] if name.startswith("lstm") else ARCHS[name].model
+    record = FINGERPRINTS[name]
     torch.manual_seed(0)
     model = build_model(cfg).eval()
-    sums = [float(v.double().sum()) for v in model.state_dict().values()]
-    assert sums == [s for _, _, s in record["state"]]
+    state = [[list(v.shape), float(v.double().sum())] for v in model.state_dict().values()]
+    assert [shape for shape, _ in state] == [shape for shape, _ in record["state_shapes_and_sums"]]
+    # recorded on another torch: equal to float32's precision, not to the last bit
+    assert [s for _, s in state] == pytest.approx([s for _, s in record["state_shapes_and_sums"]], rel=1e-6, abs=1e-6)
     g = torch.Generator().manual_seed(1)
     x = torch.rand(2, 1, cfg.image_size, cfg.image_size, generator=g)
     with torch.no_grad():
         mu, _ = model.encode(x)
         recon = model.decode(torch.randn(mu.shape, generator=g))
-    assert float(recon.double().sum()) == pytest.approx(record["recon_sum"], rel=1e-12)
-    old = {key: torch.full(shape, float(i)) for i, (key, shape, _) in enumerate(record["state"])}
-    fresh = build_model(cfg)
-    fresh.load_state_dict(old)  # strict: every old name maps to exactly one new one
-    assert [v.flatten()[0].item() for v in fresh.state_dict().values()] == list(map(float, range(len(old))))
+    assert float(recon.double().sum()) == pytest.approx(record["recon_sum"], rel=1e-6)
 
 
 def test_composed_config_refuses_mismatched_sizes():
@@ -148,8 +148,8 @@ def test_composed_config_refuses_mismatched_sizes():
 
 
 def test_repaired_preset():
-    cfg = ARCH_PRESETS["lstm-repaired"]
-    assert (cfg.encoder, cfg.decoder, cfg.reduction) == ("lstm-vector", "mlp", "per_image")
+    cfg = ARCHS["lstm-repaired"].model
+    assert (cfg.encoder, cfg.decoder, cfg.objective) == ("lstm-vector", "mlp", "elbo")
     assert count_parameters(build_model(cfg)) == lstm(28, 256) + 2 * linear(256, 20) + linear(20, 512) + linear(512, 512) \
         + linear(512, 784)
 
@@ -157,7 +157,7 @@ def test_repaired_preset():
 def test_full_covariance_class_gaussians_match_the_encodings():
     """class_latent_gaussians(full=True): L L^T is each class's covariance of mu(x), and
     sample_classes draws with that covariance."""
-    from model import class_latent_gaussians, sample_classes
+    from vae.measures import class_latent_gaussians, sample_classes
 
     class Identity(torch.nn.Module):  # mu(x) = x's first 3 pixels, decode(z) = z
         latent_shape = (3,)
@@ -178,3 +178,48 @@ def test_full_covariance_class_gaussians_match_the_encodings():
     assert torch.allclose(scales[0] @ scales[0].T, cov0, atol=1e-5)
     draws = sample_classes(Identity(), means, scales, 20000, torch.Generator().manual_seed(1))[:20000]
     assert torch.allclose(torch.cov(draws.T), cov0, atol=0.05)  # diagonal draws would lose the 0.9 correlation
+
+
+def test_a_new_decoder_is_one_registry_entry(mnist_root, tmp_path, monkeypatch, capsys):
+    """A decoder defined here alone, registered in one entry (and its config class in the
+    config registry), trains one step through main.py and is rebuilt from its checkpoint."""
+    import dataclasses
+    from typing import ClassVar
+
+    import main
+    from vae.files import load_checkpoint, load_model
+    from vae.registry import CONFIGS, Part
+
+    @dataclasses.dataclass(frozen=True)
+    class ToyConfig:
+        arch: ClassVar[str] = "toy"
+        image_size: int = 28
+        latent: int = 20
+
+    class ToyDecoder(torch.nn.Module):
+        def __init__(self, cfg: ToyConfig):
+            super().__init__()
+            self.fc = torch.nn.Linear(cfg.latent, cfg.image_size**2)
+            self.latent_shape = (cfg.latent,)
+
+        def forward(self, z):
+            return self.fc(z).view(-1, 1, 28, 28)  # logits
+
+    monkeypatch.setitem(CONFIGS, ToyConfig.arch, ToyConfig)
+    monkeypatch.setitem(DECODERS, "toy", Part("toy", ToyConfig, ToyDecoder, lambda s: ToyConfig(latent=s.latent),
+                                              "a test's one linear layer"))
+    with pytest.raises(SystemExit):
+        main.main(["--help"])
+    assert "toy = a test's one linear layer" in " ".join(capsys.readouterr().out.split())
+    out = tmp_path / "toy"
+    args = ["--encoder", "mlp", "--decoder", "toy", "--limit", "100", "--data-root", str(mnist_root),
+            "--out-dir", str(out), "--device", "cpu", "--no-progress"]
+    assert main.main([*args, "--epochs", "1"]) == 0
+    state = load_checkpoint(out / "checkpoint.pt")
+    assert state["config"]["decoder_sizes"] == {"arch": "toy", "image_size": 28, "latent": 20}
+    assert len(state["history"]["step_bce"][0]) == 1  # 100 images, batch 100: one step
+    model = load_model(out / "checkpoint.pt")
+    assert isinstance(model.decoder, ToyDecoder)
+    torch.manual_seed(0)  # main.py's seed: the same initial weights, before the step
+    assert not torch.equal(build_model(model.cfg).decoder.fc.weight, model.decoder.fc.weight)
+    assert main.main([*args, "--epochs", "2", "--resume"]) == 0

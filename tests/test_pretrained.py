@@ -6,8 +6,8 @@ import json
 import pytest
 
 from conftest import ROOT, load_script
-from model import count_parameters
-from vaeio import load_model
+from vae.measures import count_parameters
+from vae.files import load_model
 
 MANIFEST = json.loads((ROOT / "pretrained" / "manifest.json").read_text())
 
@@ -37,19 +37,21 @@ def test_pretrained_file_matches_its_manifest(name, mnist_root):
 
 
 def test_repaired_file_is_the_preset():
-    from parts import ARCH_PRESETS, config_from_dict
-    from vaeio import load_checkpoint
+    from vae.files import load_checkpoint
+    from vae.presets import ARCHS
+    from vae.registry import config_from_dict
 
     state = load_checkpoint(ROOT / "pretrained" / "lstm_repaired.pt")
-    assert config_from_dict(state["config"]) == ARCH_PRESETS["lstm-repaired"]
+    assert config_from_dict(state["config"]) == ARCHS["lstm-repaired"].model
     assert set(state) == {"model", "config", "epoch"}  # weights only: no optimizer, no RNG
 
 
 @pytest.mark.parametrize("number", [1, 2])
 def test_model_file_is_the_reports_model(number):
-    from model import PRESETS, VAEConfig
-    from vaeio import load_checkpoint
+    from model import PRESETS
+    from vae.files import load_checkpoint
+    from vae.registry import config_from_dict
 
     state = load_checkpoint(ROOT / "pretrained" / f"model{number}.pt")
-    assert VAEConfig.from_dict(state["config"]) == PRESETS[number]
+    assert config_from_dict(state["config"]) == PRESETS[number]
     assert set(state) == {"model", "config", "epoch"} and state["epoch"] == 50

@@ -1,21 +1,19 @@
 """report/build.py end to end on tiny runs: the seeds' spread in Table 1 and the figures, the re-created
 original loop beside our run of the same seed, and a bad --seeds run refused in one line."""
 
-import os
 import re
 import subprocess
-import sys
 
 import pytest
 
-from conftest import ROOT
+from conftest import SCRIPT_ENV, script_argv
 
 TINY = ("--limit", 100, "--epochs", 2)
 
 
-def run(*args, cwd, ok=True):
-    proc = subprocess.run([sys.executable, *map(str, args)], cwd=cwd, capture_output=True, text=True,
-                          env={**os.environ, "OMP_NUM_THREADS": "1"}, timeout=600)
+def run(script, *args, cwd, ok=True):
+    proc = subprocess.run([*script_argv(script), *map(str, args)], cwd=cwd, capture_output=True, text=True,
+                          env={**SCRIPT_ENV, "OMP_NUM_THREADS": "1"}, timeout=600)
     if ok:
         assert proc.returncode == 0, proc.stderr
     return proc
@@ -28,10 +26,10 @@ def runs(tmp_path_factory, mnist_root):
     folders = {}
     for name, model, seed in (("m1s0", 1, 0), ("m1s1", 1, 1), ("m2s0", 2, 0)):
         folders[name] = top / name
-        run(ROOT / "main.py", "--data-root", mnist_root, "--out-dir", folders[name], "--model", model, "--seed", seed,
+        run("main.py", "--data-root", mnist_root, "--out-dir", folders[name], "--model", model, "--seed", seed,
             *TINY, "--device", "cpu", "--no-progress", cwd=top)
     folders["orig"] = top / "orig"
-    run(ROOT / "benchmarks" / "original_run.py", "--data-root", mnist_root, "--out-dir", folders["orig"], *TINY,
+    run("benchmarks/original_run.py", "--data-root", mnist_root, "--out-dir", folders["orig"], *TINY,
         cwd=top)
     return top, folders
 
@@ -39,7 +37,7 @@ def runs(tmp_path_factory, mnist_root):
 def test_build_shows_seeds_and_the_original_loop(runs, mnist_root):
     top, f = runs
     out = top / "report"
-    run(ROOT / "report" / "build.py", f["m1s0"], f["m2s0"], "--seeds", f["m1s1"], "--original", f["orig"],
+    run("report/build.py", f["m1s0"], f["m2s0"], "--seeds", f["m1s1"], "--original", f["orig"],
         "--data-root", mnist_root, "--out", out, cwd=top)
     text = (out / "README.md").read_text()
     assert "Model 1 (seeds 0, 1) test −ELBO" in text and "Model 2 test −ELBO" in text  # Table 1's columns
@@ -63,7 +61,7 @@ def test_build_shows_seeds_and_the_original_loop(runs, mnist_root):
 ])
 def test_build_refuses_a_seed_run_that_does_not_fit(runs, mnist_root, seeds, says):
     top, f = runs
-    proc = run(ROOT / "report" / "build.py", f["m1s0"], "--seeds", *(f[s] for s in seeds), "--data-root", mnist_root,
+    proc = run("report/build.py", f["m1s0"], "--seeds", *(f[s] for s in seeds), "--data-root", mnist_root,
                "--out", top / "refused", cwd=top, ok=False)
     assert proc.returncode == 2 and says in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     assert not (top / "refused").exists()  # refused before anything is written

@@ -11,12 +11,12 @@ import torch
 
 import generator
 import main
-import samples
-import training
-import vaeio
-from model import PRESETS, VAE, VAEConfig
-from vaeio import load_checkpoint, load_results
 from conftest import ROOT, load_script
+from model import PRESETS, VAE
+from vae import files, samples, training
+from vae.data import prepare_images
+from vae.files import load_checkpoint, load_results
+from vae.registry import config_from_dict, config_to_dict
 
 
 def run_main(mnist_root, out_dir, *extra):
@@ -50,7 +50,7 @@ def test_model_pk_has_the_originals_keys_and_round_trips(trained):
     assert np.array_equal(images, plain["train_reconstruction_images"])
     for key in ("train_loss_history", "train_regularization_terms", "test_negative_elbo", "epoch_seconds"):
         assert len(safe[key]) == 2 and all(isinstance(v, float) for v in safe[key])
-    assert safe["config"]["model"] == PRESETS[1].to_dict()
+    assert safe["config"]["model"] == config_to_dict(PRESETS[1])
     assert safe["seed"] == 0
     settings = json.loads((trained / "config.json").read_text())["train"]
     assert settings["limit"] == 1000
@@ -58,7 +58,8 @@ def test_model_pk_has_the_originals_keys_and_round_trips(trained):
 
 
 FAULTS = """
-import resource, sys, torch, training
+import resource, sys, torch
+from vae import training
 kept = training.reuse_freed_memory() if sys.argv[1] == "kept" else None
 size = 9 * 2**20  # float32: 36 MiB as Model 1's biggest buffer, above glibc's largest mmap threshold (32 MiB)
 for _ in range(16):  # the heap grows to hold it: steady state came after 2 to 7 requests here
@@ -88,7 +89,7 @@ def test_reuse_freed_memory_stops_the_page_faults():
 def test_checkpoint_round_trips_and_rebuilds_the_model(trained):
     state = load_checkpoint(trained / "checkpoint.pt")
     assert state["epoch"] == 2
-    model = VAE(VAEConfig.from_dict(state["config"]))
+    model = VAE(config_from_dict(state["config"]))
     model.load_state_dict(state["model"])  # strict: every key, every shape
     assert state["history"] == {k: load_results(trained / "model.pk")[k] for k in state["history"]}
 
@@ -111,14 +112,15 @@ def test_reconstructions_are_stored_in_data_order(shuffle):
     order = torch.randperm(250) if shuffle else torch.arange(250)
     model = EchoModel()
     out = torch.full_like(data, -1.0)
-    training.train_epoch(model, torch.optim.SGD(model.parameters(), lr=0.1), data, 100, order, out, progress=False)
+    step = training.TrainStep(model, torch.optim.SGD(model.parameters(), lr=0.1), data, 100)
+    training.train_epoch(step, order, out)
     assert torch.equal(out, data.clamp(0.01, 0.99))
 
 
 def test_generator_writes_its_pngs(trained):
     assert generator.main(["--out-dir", str(trained), "--seed", "3"]) == 0
     for name in (generator.RECONSTRUCTIONS, generator.LOSS_CURVE, generator.KLD_CURVE, generator.PRIOR_SAMPLES,
-                 vaeio.FIGURE1):
+                 files.FIGURE1):
         png = trained / name
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
         assert png.stat().st_size > 5_000, name
@@ -181,10 +183,10 @@ def test_train_set_negative_elbo_is_stored(trained):
 
 def test_evaluation_batch_changes_only_the_noise(trained, mnist_root, monkeypatch):
     # Without the sampling noise, any batch size (a short last one included) gives the same nats.
-    model = VAE(VAEConfig.from_dict(load_checkpoint(trained / "checkpoint.pt")["config"]))
+    model = VAE(config_from_dict(load_checkpoint(trained / "checkpoint.pt")["config"]))
     model.load_state_dict(load_checkpoint(trained / "checkpoint.pt")["model"])
     monkeypatch.setattr(VAE, "reparameterize", staticmethod(lambda mu, logvar: mu))
-    x = training.to_input(vaeio.load_mnist(mnist_root, train=False)[:1000], "cpu")
+    x = prepare_images(files.load_mnist(mnist_root, train=False)[:1000], PRESETS[1])
     by_100, by_64 = training.evaluate(model, x, 100), training.evaluate(model, x, 64)
     for key in by_100:
         assert by_64[key] == pytest.approx(by_100[key], rel=1e-5)
@@ -352,7 +354,7 @@ def test_our_idx_reader_gives_torchvisions_mnist(mnist_root):
     torchvision = pytest.importorskip("torchvision")
     for train in (True, False):
         ds = torchvision.datasets.MNIST(mnist_root, train=train, download=False)
-        images, labels = vaeio.load_mnist(mnist_root, train, with_labels=True)
+        images, labels = files.load_mnist(mnist_root, train, with_labels=True)
         assert torch.equal(images, ds.data) and torch.equal(labels, ds.targets)
         assert labels.dtype == ds.targets.dtype
 
@@ -371,13 +373,13 @@ def test_idx_reader_refuses_a_bad_header(tmp_path, content, expected):
     path = tmp_path / "x-idx1-ubyte"
     path.write_bytes(content)
     with pytest.raises(ValueError, match=expected):
-        vaeio.read_idx(path)
+        files.read_idx(path)
 
 
 def test_idx_reader_keeps_shape_and_order(tmp_path):
     path = tmp_path / "x-idx2-ubyte"
     path.write_bytes(_idx(0x08, 2, 3) + bytes(range(6)))
-    assert vaeio.read_idx(path).tolist() == [[0, 1, 2], [3, 4, 5]]
+    assert files.read_idx(path).tolist() == [[0, 1, 2], [3, 4, 5]]
 
 
 def test_mnist_missing_is_downloaded_by_torchvision_then_read(mnist_root, tmp_path, monkeypatch):
@@ -389,11 +391,11 @@ def test_mnist_missing_is_downloaded_by_torchvision_then_read(mnist_root, tmp_pa
             calls.append((train, download))
             raw = tmp_path / "MNIST" / "raw"
             raw.mkdir(parents=True, exist_ok=True)
-            for name in vaeio.MNIST_FILES:
+            for name in files.MNIST_FILES:
                 shutil.copyfile(mnist_root / "MNIST" / "raw" / name, raw / name)
 
     monkeypatch.setattr(torchvision.datasets, "MNIST", FakeMNIST)
-    images, labels = vaeio.load_mnist(tmp_path, train=False, with_labels=True)
+    images, labels = files.load_mnist(tmp_path, train=False, with_labels=True)
     assert calls == [(True, True), (False, True)] and images.shape == (10000, 28, 28) and labels.shape == (10000,)
-    vaeio.load_mnist(tmp_path, train=True)  # the files are there now: no second download
+    files.load_mnist(tmp_path, train=True)  # the files are there now: no second download
     assert len(calls) == 2

@@ -1,15 +1,14 @@
-"""The peers' encoders and decoders, and VAEs that join any encoder to any decoder.
+"""Every encoder and decoder, registered one entry each, and the VAEs built from them.
 
-    conv           ConvVAEConfig   002's convolutional VAE, latent 15
-    mlp            MLPVAEConfig    003's 784-400-200-20
-    mlp14          MLPVAEConfig    004's 14x14 binarized MNIST, 196-128-8
-    examples       MLPVAEConfig    pytorch/examples' 784-400-20
-    composed       ComposedConfig  any encoder of ENCODERS with any decoder of DECODERS (main.py --encoder/--decoder)
-    lstm-repaired  ComposedConfig  the repaired LSTM VAE of report/ablation.md
+    lstm, report         the report's parts (model.py); report-fullrank lifts its rank-4 bound
+    lstm-vector          the report's LSTM, its last hidden state -> one latent vector
+    conv                 002's convolutional VAE, latent 15 (ConvVAEConfig)
+    mlp                  fully connected parts: 003, 004 and pytorch/examples (MLPVAEConfig)
+    ComposedConfig       any encoder with any decoder (main.py --encoder/--decoder)
 
 Every part has the same interface: an encoder maps x to (mu, logvar) of shape
 (B, *latent_shape); a decoder maps z (B, *latent_shape) to logits (B, 1, H, W).
-`build_model(cfg)` builds any architecture, the report's (model.VAE) included.
+`build_model(cfg)` builds any model: the report's, a peer's, or a composed one.
 """
 
 from __future__ import annotations
@@ -22,11 +21,32 @@ from typing import ClassVar
 import torch
 from torch import nn
 
-from model import LSTMEncoder, LSTMVectorEncoder, ReportDecoder, VAE, VAEBase, VAEConfig, _Config, decoder_shapes
+from model import LSTMEncoder, ReportDecoder, VAEBase, VAEConfig, decoder_shapes
+from vae.fastconv import use_gemm_transpose_convs
+from vae.registry import DECODERS, ENCODERS, Part, Sizes, config_from_dict, register_config, register_part
+
+register_config(VAEConfig)
 
 
+class LSTMVectorEncoder(LSTMEncoder):
+    """"lstm-vector": the report's LSTM, but only its last hidden state -> one latent (C,).
+
+    No ReLU here: the last hidden state is tanh-bounded in (-1, 1), and a ReLU would drop
+    its negative half, which the report's per-row heads can spare and one vector cannot.
+    """
+
+    def __init__(self, cfg: VAEConfig):
+        super().__init__(cfg)
+        self.latent_shape = (cfg.latent_channels,)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h = self.hidden(x)[:, -1]  # (B, H): the state after the last row
+        return self.fc_mu(h), self.fc_logvar(h)  # (B, C) each
+
+
+@register_config
 @dataclass(frozen=True)
-class ConvVAEConfig(_Config):
+class ConvVAEConfig:
     """002's convolutional VAE. Its printed summary gives 1,234,143 parameters."""
 
     arch: ClassVar[str] = "conv"
@@ -40,7 +60,7 @@ class ConvVAEConfig(_Config):
     decoder: tuple[tuple[int, int, int, int], ...] = ((128, 3, 1, 0), (64, 5, 2, 1), (32, 4, 2, 1), (1, 4, 2, 1))
     # The document sums BCE-with-logits; sigmoid then BCE is the same function except where
     # float32 saturates (log clamped at -100), and keeps decode() returning probabilities.
-    reduction: str = "sum"
+    objective: str = "elbo-sum"
 
 
 class ConvEncoder(nn.Module):
@@ -79,16 +99,9 @@ class ConvDecoder(nn.Module):
         return self.net(self.fc(z))  # (B, 1, 28, 28) logits
 
 
-class ConvVAE(VAEBase):
-    LEGACY_PREFIXES = {"encoder.": "encoder.net.", "fc_stats.": "encoder.fc_stats.",
-                       "fc_decode.": "decoder.fc.", "decoder.": "decoder.net."}
-
-    def __init__(self, cfg: ConvVAEConfig = ConvVAEConfig()):
-        super().__init__(cfg, ConvEncoder(cfg), ConvDecoder(cfg))
-
-
+@register_config
 @dataclass(frozen=True)
-class MLPVAEConfig(_Config):
+class MLPVAEConfig:
     """A fully connected VAE; the decoder mirrors the encoder's hidden sizes. Defaults: 003."""
 
     arch: ClassVar[str] = "mlp"
@@ -99,7 +112,7 @@ class MLPVAEConfig(_Config):
     activation: str = "relu"  # or "tanh" (004)
     # 004's second head is the standard deviation itself (its KL uses log(std**2)), not a log-variance.
     std_head: bool = False
-    reduction: str = "sum"
+    objective: str = "elbo-sum"
 
 
 def _stack(sizes, activation: str) -> nn.Sequential:
@@ -138,41 +151,49 @@ class MLPDecoder(nn.Module):
         return self.fc_out(self.net(z)).view(-1, 1, self.size, self.size)  # (B, 1, s, s) logits
 
 
-class MLPVAE(VAEBase):
-    LEGACY_PREFIXES = {"encoder.": "encoder.net.", "fc_mu.": "encoder.fc_mu.", "fc_var.": "encoder.fc_var.",
-                       "decoder.": "decoder.net.", "fc_out.": "decoder.fc_out."}
-
-    def __init__(self, cfg: MLPVAEConfig = MLPVAEConfig()):
-        super().__init__(cfg, MLPEncoder(cfg), MLPDecoder(cfg))
-
-
-# ---- Any encoder with any decoder (issue 11's ablation). ----
-
-# name -> (the config class its sizes come from, the part)
-ENCODERS = {
-    "lstm": (VAEConfig, LSTMEncoder),  # the report's: per-row latents (28, C)
-    "lstm-vector": (VAEConfig, LSTMVectorEncoder),  # the report's LSTM, last hidden state -> (C,)
-    "conv": (ConvVAEConfig, ConvEncoder),
-    "mlp": (MLPVAEConfig, MLPEncoder),
-}
-DECODERS = {
-    "report": (VAEConfig, ReportDecoder),
-    "report-fullrank": (VAEConfig, ReportDecoder),  # last block widened: see compose()
-    "conv": (ConvVAEConfig, ConvDecoder),
-    "mlp": (MLPVAEConfig, MLPDecoder),
-}
 # report-fullrank: the last transpose convolution makes 16 channels instead of 1, so each
 # row's logits come from 16 x 3 = 48 features through Linear(48, 28), and the logit matrix
 # can reach rank 28. The smallest change that lifts the bound (3K >= 28 needs K >= 10);
 # 16 keeps powers of two. It adds 25,305 parameters to Model 1's decoder.
 FULLRANK_CHANNELS = 16
-# Sizes of a vector-latent MLP part: pytorch/examples' (784-400-20), the anchor row's.
-MLP_PART_HIDDEN = (400,)
 
 
+def _lstm_sizes(s: Sizes) -> VAEConfig:
+    return s.report if s.lstm_hidden is None else dataclasses.replace(s.report, lstm_hidden=s.lstm_hidden)
+
+
+def _fullrank_sizes(s: Sizes) -> VAEConfig:
+    return dataclasses.replace(s.report, decoder_channels=s.report.decoder_channels[:-1] + (FULLRANK_CHANNELS,))
+
+
+for table, part in (
+    (ENCODERS, Part("lstm", VAEConfig, LSTMEncoder, _lstm_sizes, "the report's: per-row latents 28xC",
+                    uses_report_sizes=True)),
+    (ENCODERS, Part("lstm-vector", VAEConfig, LSTMVectorEncoder,
+                    lambda s: dataclasses.replace(_lstm_sizes(s), latent_channels=s.latent),
+                    "the report's LSTM, its last state -> one vector", uses_report_sizes=True)),
+    (ENCODERS, Part("conv", ConvVAEConfig, ConvEncoder, lambda s: ConvVAEConfig(latent=s.latent), "002's")),
+    (ENCODERS, Part("mlp", MLPVAEConfig, MLPEncoder, lambda s: MLPVAEConfig(hidden=s.mlp_hidden, latent=s.latent),
+                    "pytorch/examples'")),
+    (DECODERS, Part("report", VAEConfig, ReportDecoder, lambda s: s.report, "the report's",
+                    cpu_fast_path=True, uses_report_sizes=True)),
+    (DECODERS, Part("report-fullrank", VAEConfig, ReportDecoder, _fullrank_sizes,
+                    f"the report's, last block {FULLRANK_CHANNELS} channels: no rank-4 bound",
+                    cpu_fast_path=True, uses_report_sizes=True)),
+    (DECODERS, Part("conv", ConvVAEConfig, ConvDecoder, lambda s: ConvVAEConfig(latent=s.latent), "002's")),
+    (DECODERS, Part("mlp", MLPVAEConfig, MLPDecoder, lambda s: MLPVAEConfig(hidden=s.mlp_hidden, latent=s.latent),
+                    "pytorch/examples' (mirrors --mlp-hidden)")),
+):
+    register_part(table, part)
+
+# The parts of each whole-model config (the report's and the peers' own models).
+OWN_PARTS = {VAEConfig: ("lstm", "report"), ConvVAEConfig: ("conv", "conv"), MLPVAEConfig: ("mlp", "mlp")}
+
+
+@register_config
 @dataclass(frozen=True)
-class ComposedConfig(_Config):
-    """An encoder of ENCODERS and a decoder of DECODERS, each with its source's sizes.
+class ComposedConfig:
+    """An encoder of ENCODERS and a decoder of DECODERS, each with its own sizes.
 
     The latent is the encoder's. Where the decoder takes another shape (per-row (28, C)
     against one vector), a Linear adapter maps z to it; `compose` sizes vector parts
@@ -181,17 +202,17 @@ class ComposedConfig(_Config):
     arch: ClassVar[str] = "composed"
     encoder: str
     decoder: str
-    encoder_sizes: _Config
-    decoder_sizes: _Config
-    reduction: str = "per_image"  # --objective elbo
+    encoder_sizes: object
+    decoder_sizes: object
+    objective: str = "elbo"
 
     def __post_init__(self):
         for kind, name, sizes, table in (("encoder", self.encoder, self.encoder_sizes, ENCODERS),
                                          ("decoder", self.decoder, self.decoder_sizes, DECODERS)):
             if name not in table:
                 raise ValueError(f"unknown {kind} {name!r}: choose from {sorted(table)}")
-            if not isinstance(sizes, table[name][0]):
-                raise ValueError(f"{kind} {name!r} takes {table[name][0].__name__} sizes, not {type(sizes).__name__}")
+            if not isinstance(sizes, table[name].config):
+                raise ValueError(f"{kind} {name!r} takes {table[name].config.__name__} sizes, not {type(sizes).__name__}")
         if self.encoder_sizes.image_size != self.decoder_sizes.image_size:
             raise ValueError("encoder and decoder must have the same image_size")
         if self.decoder == "report-fullrank":
@@ -207,23 +228,6 @@ class ComposedConfig(_Config):
     def binarize(self) -> bool:
         return getattr(self.encoder_sizes, "binarize", False)
 
-    def to_dict(self) -> dict:
-        return {"arch": self.arch, "encoder": self.encoder, "decoder": self.decoder,
-                "encoder_sizes": self.encoder_sizes.to_dict(), "decoder_sizes": self.decoder_sizes.to_dict(),
-                "reduction": self.reduction}
-
-    @classmethod
-    def from_dict(cls, d: dict):
-        d = dict(d)
-        if d.pop("arch", cls.arch) != cls.arch:
-            raise ValueError(f"config is not for arch {cls.arch!r}")
-        try:
-            d["encoder_sizes"] = config_from_dict(d["encoder_sizes"])
-            d["decoder_sizes"] = config_from_dict(d["decoder_sizes"])
-            return cls(**d)
-        except (KeyError, TypeError) as e:
-            raise ValueError(f"incomplete or unknown ComposedConfig fields ({e})") from None
-
 
 def adapter(enc_shape: tuple[int, ...], dec_shape: tuple[int, ...]) -> nn.Module | None:
     """None where the shapes agree, else Linear(prod(enc_shape), prod(dec_shape)) reshaped."""
@@ -232,66 +236,41 @@ def adapter(enc_shape: tuple[int, ...], dec_shape: tuple[int, ...]) -> nn.Module
     return nn.Sequential(nn.Flatten(), nn.Linear(math.prod(enc_shape), math.prod(dec_shape)), nn.Unflatten(1, dec_shape))
 
 
-class ComposedVAE(VAEBase):
-    def __init__(self, cfg: ComposedConfig, fast: bool = True):
-        enc = ENCODERS[cfg.encoder][1](cfg.encoder_sizes)
-        dec_cls = DECODERS[cfg.decoder][1]
-        dec = dec_cls(cfg.decoder_sizes, fast) if dec_cls is ReportDecoder else dec_cls(cfg.decoder_sizes)
-        super().__init__(cfg, enc, dec, adapter(enc.latent_shape, dec.latent_shape))
-
-
-def compose(encoder: str, decoder: str, report: VAEConfig = VAEConfig(), latent: int = 20,
-            lstm_hidden: int | None = None, mlp_hidden: tuple[int, ...] = MLP_PART_HIDDEN,
-            objective_reduction: str = "per_image") -> ComposedConfig:
-    """The ComposedConfig of main.py's --encoder/--decoder: report parts take the report's
-    sizes (`report`, Model 1 or 2), vector parts a latent of `latent`; `lstm_hidden`
-    widens the LSTM of either LSTM encoder, `mlp_hidden` sizes the MLP parts (the decoder
-    mirrors them)."""
-    lstm = report if lstm_hidden is None else dataclasses.replace(report, lstm_hidden=lstm_hidden)
-    vector = {
-        "conv": ConvVAEConfig(latent=latent),
-        "mlp": MLPVAEConfig(hidden=tuple(mlp_hidden), latent=latent),
-    }
-    encoders = {"lstm": lstm, "lstm-vector": dataclasses.replace(lstm, latent_channels=latent), **vector}
-    fullrank = report.decoder_channels[:-1] + (FULLRANK_CHANNELS,)
-    decoders = {"report": report, "report-fullrank": dataclasses.replace(report, decoder_channels=fullrank), **vector}
-    for kind, name, table in (("encoder", encoder, encoders), ("decoder", decoder, decoders)):
+def compose(encoder: str, decoder: str, sizes: Sizes = Sizes(VAEConfig()), objective: str = "elbo") -> ComposedConfig:
+    """The ComposedConfig of main.py's --encoder/--decoder, each part sized by its entry."""
+    for kind, name, table in (("encoder", encoder, ENCODERS), ("decoder", decoder, DECODERS)):
         if name not in table:
             raise ValueError(f"unknown {kind} {name!r}: choose from {sorted(table)}")
-    return ComposedConfig(encoder, decoder, encoders[encoder], decoders[decoder], objective_reduction)
+    return ComposedConfig(encoder, decoder, ENCODERS[encoder].sizes(sizes), DECODERS[decoder].sizes(sizes), objective)
 
 
-# Each source's sizes. "lstm" is the report's Model 1; Model 2 is model.PRESETS[2].
-ARCH_PRESETS = {
-    "lstm": VAEConfig(),
-    "conv": ConvVAEConfig(),
-    "mlp": MLPVAEConfig(),
-    "mlp14": MLPVAEConfig(image_size=14, binarize=True, hidden=(128,), latent=8, activation="tanh", std_head=True),
-    "examples": MLPVAEConfig(hidden=(400,), latent=20),
-    # The repaired LSTM VAE (report/ablation.md): one latent vector from the LSTM's last
-    # state, a wider LSTM, an MLP decoder of two hidden layers, trained on the ELBO itself.
-    "lstm-repaired": compose("lstm-vector", "mlp", latent=20, lstm_hidden=256, mlp_hidden=(512, 512)),
-}
-_MODELS = {VAEConfig: VAE, ConvVAEConfig: ConvVAE, MLPVAEConfig: MLPVAE, ComposedConfig: ComposedVAE}
+def part_names(cfg) -> tuple[str, str]:
+    """(encoder, decoder) registry names of any model config."""
+    if isinstance(cfg, ComposedConfig):
+        return cfg.encoder, cfg.decoder
+    if type(cfg) not in OWN_PARTS:
+        raise ValueError(f"no model for a {type(cfg).__name__}")
+    return OWN_PARTS[type(cfg)]
 
 
-def config_from_dict(d: dict) -> _Config:
-    """Any architecture's config from its to_dict() (a checkpoint's "config")."""
-    if not isinstance(d, dict):
-        raise ValueError(f"a model config must be a dict, not {type(d).__name__}")
-    arch = d.get("arch", "lstm")
-    for cls in _MODELS:
-        if cls.arch == arch:
-            return cls.from_dict(d)
-    raise ValueError(f"unknown architecture {arch!r}")
-
-
-def build_model(cfg: _Config, device: torch.device | str = "cpu") -> VAEBase:
-    """The model of `cfg`, on `device`. The report's transpose convolutions take the GEMM
-    path on CPU only: on CUDA cuDNN's own kernels ran its training step 1.24x faster
-    (H100, benchmarks/train_step.py --device cuda)."""
+def build_model(cfg, device: torch.device | str = "cpu") -> VAEBase:
+    """The model of `cfg`, on `device`. On CPU the parts registered with a fast path take
+    fastconv's transpose-convolution kernel; on CUDA cuDNN's own kernels are faster
+    (benchmarks/README.md)."""
     device = torch.device(device)
-    fast = device.type == "cpu"
-    cls = _MODELS[type(cfg)]
-    model = cls(cfg, fast) if cls in (VAE, ComposedVAE) else cls(cfg)
+    enc_name, dec_name = part_names(cfg)
+    enc_sizes, dec_sizes = (cfg.encoder_sizes, cfg.decoder_sizes) if isinstance(cfg, ComposedConfig) else (cfg, cfg)
+    encoder, decoder = ENCODERS[enc_name].build(enc_sizes), DECODERS[dec_name].build(dec_sizes)
+    model = VAEBase(cfg, encoder, decoder, adapter(encoder.latent_shape, decoder.latent_shape))
+    if device.type == "cpu":
+        for part, module in ((ENCODERS[enc_name], encoder), (DECODERS[dec_name], decoder)):
+            if part.cpu_fast_path:
+                use_gemm_transpose_convs(module)
     return model.to(device)
+
+
+def model_config(d: dict):
+    """A checkpoint's model config, checked to name a model build_model can make."""
+    cfg = config_from_dict(d)
+    part_names(cfg)
+    return cfg

@@ -180,8 +180,8 @@ def load_mnist(root: Path, train: bool, with_labels: bool = False):
     """MNIST images as a uint8 tensor (N, 28, 28), in the original order (and the labels (N,), int64).
 
     Reads <root>/MNIST/raw when the files are there, else lets torchvision download them
-    there first. The files are read here, not through torchvision, whose import took
-    0.8 s of evaluate.py's start-up (benchmarks/README.md).
+    there first. The files are read here, not through torchvision, whose import is slow
+    (benchmarks/README.md).
     """
     root = Path(root)
     raw = root / "MNIST" / "raw"
@@ -224,10 +224,10 @@ def write_text(path: Path, text: str) -> None:
 
 def model_from_state(state: dict, source: Path, device: torch.device | str = "cpu"):
     """The model rebuilt from a loaded checkpoint alone (its config names the architecture), in eval mode."""
-    from parts import build_model, config_from_dict
+    from vae.parts import build_model, model_config
 
     try:
-        model = build_model(config_from_dict(state["config"]), device)
+        model = build_model(model_config(state["config"]), device)
         model.load_state_dict(state["model"])
     except (ValueError, TypeError, RuntimeError, KeyError) as e:
         raise UserError(f"{source} does not match the model ({str(e).splitlines()[0]})") from None

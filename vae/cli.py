@@ -11,7 +11,7 @@ import sys
 
 import torch
 
-from vaeio import UserError
+from vae.files import UserError
 
 
 class Parser(argparse.ArgumentParser):

@@ -1,5 +1,5 @@
 """The small MNIST classifier that judges whether generated digits show the asked class
-(trained by classifier.py)."""
+(the script classifier.py trains it)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vaeio import UserError, load_checkpoint
+from vae.files import UserError, load_checkpoint
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """The training loop's pieces: one step (eager or a CUDA graph), one epoch, the test-set
-evaluation, RNG state for exact resumes, and each source's training settings."""
+evaluation, and RNG state for exact resumes."""
 
 from __future__ import annotations
 
@@ -8,24 +8,7 @@ import math
 import torch
 from tqdm import tqdm
 
-from model import LossParts, PRESETS, negative_elbo, per_image_nats, prepare_images, training_loss
-
-# Each source's training settings; flags left unset take these. patience: early stopping
-# on the test negative ELBO (002 stops after 10 epochs without improvement).
-REPORT_TRAINING = dict(epochs=50, batch_size=100, lr=1e-3, betas=(0.9, 0.999), shuffle=False, patience=None)  # 001
-TRAIN_PRESETS = {
-    "lstm": REPORT_TRAINING,
-    # The ablation changes the model alone: composed VAEs train with the report's settings.
-    "composed": REPORT_TRAINING,
-    "lstm-repaired": REPORT_TRAINING,
-    "conv": dict(epochs=1250, batch_size=128, lr=1e-4, betas=(0.9, 0.99), shuffle=True, patience=10),  # 002
-    "mlp": dict(epochs=30, batch_size=128, lr=1e-3, betas=(0.9, 0.999), shuffle=True, patience=None),  # 003
-    # 004 trained 19 epochs on 1000 images per class with a plateau schedule; we keep its
-    # batch and rate on the full training set, without the schedule.
-    "mlp14": dict(epochs=19, batch_size=32, lr=2e-3, betas=(0.9, 0.999), shuffle=True, patience=None),
-    "examples": dict(epochs=10, batch_size=128, lr=1e-3, betas=(0.9, 0.999), shuffle=True, patience=None),
-}
-
+from model import LossParts, negative_elbo, training_loss
 
 # Per-epoch history, in checkpoint.pt and model.pk. The first two are the original's keys.
 HISTORY_KEYS = (
@@ -51,13 +34,12 @@ M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4
 def reuse_freed_memory() -> bool:
     """Tell glibc's malloc to serve every allocation from its heap and keep what is freed.
 
-    By default glibc hands each allocation over 32 MiB (Model 1's 36 MB product of the first
+    By default glibc hands each allocation over 32 MiB (Model 1's product of the first
     transpose convolution, forward and backward) to mmap and back to the system when freed,
-    so every step page-faults it in afresh: about 14,000 minor faults per step here. Kept
-    on the heap they are reused: a one-epoch training pass took 118-125 s instead of 134 s
-    here, with bit-identical losses; the peak resident memory is about 10 % higher, since
-    freed memory stays with the process (benchmarks/README.md). A process-wide setting, made once
-    at start-up like a thread count. Returns False where there is no glibc mallopt.
+    so every step page-faults it in afresh; kept on the heap they are reused, with
+    bit-identical losses and a somewhat higher peak resident memory (benchmarks/README.md
+    gives both). A process-wide setting, made once at start-up like a thread count.
+    Returns False where there is no glibc mallopt.
     """
     import ctypes
     import ctypes.util
@@ -85,6 +67,15 @@ def set_rng_state(state: dict, shuffle_gen: torch.Generator, device: torch.devic
         torch.cuda.set_rng_state(state["cuda"].cpu(), device)
 
 
+def per_image_nats(parts: LossParts, objective: str, x: torch.Tensor, mu: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(BCE, KL) of a training loss as nats per image, whatever its objective (no extra pass)."""
+    if objective == "report":  # means over pixels and over latent elements
+        return parts.bce * x[0].numel(), parts.kld * mu[0].numel()
+    if objective == "elbo-sum":
+        return parts.bce / x.shape[0], parts.kld / x.shape[0]
+    return parts.bce, parts.kld
+
+
 class TrainingDiverged(Exception):
     """The training loss became NaN or infinite; `step` is the first such step of the epoch."""
 
@@ -101,8 +92,8 @@ class TrainStep:
     """One optimisation step on the batch data[idx]: eager, or replayed from a CUDA graph.
 
     At batch 100 a GPU step is bound by kernel launches; replaying the whole step (forward,
-    backward, Adam) as one CUDA graph ran it 4.2-5.1x faster on an H100, with the same
-    losses (benchmarks/README.md). The graph is captured after WARMUP eager steps on a side
+    backward, Adam) as one CUDA graph launches it once, with the same losses
+    (benchmarks/README.md gives the speed-up). The graph is captured after WARMUP eager steps on a side
     stream, as PyTorch's CUDA-graph docs ask, and reused for every full batch of the run;
     a short last batch runs eagerly. Its outputs are static buffers: use them before the
     next call. Gradients are zeroed, never set to None, so the graph's buffers stay put.
@@ -110,9 +101,9 @@ class TrainStep:
 
     WARMUP = 3
 
-    def __init__(self, model, opt, data, batch_size, reduction="mean", bf16=False, graph=False):
+    def __init__(self, model, opt, data, batch_size, objective="report", bf16=False, graph=False):
         self.model, self.opt, self.data = model, opt, data
-        self.batch_size, self.reduction, self.bf16 = batch_size, reduction, bf16
+        self.batch_size, self.objective, self.bf16 = batch_size, objective, bf16
         self.use_graph = graph
         self.graph, self.static_idx, self.static_out = None, None, None
         self.warmed = 0
@@ -127,12 +118,12 @@ class TrainStep:
         # assert that ends the process). Give BCE a number and mark the step's BCE as NaN
         # instead, so train_epoch stops there with one line. Finite values pass unchanged.
         broken = torch.isnan(recon).any()
-        parts = training_loss(recon.nan_to_num(nan=0.5), x, mu, logvar, self.reduction)
+        parts = training_loss(recon.nan_to_num(nan=0.5), x, mu, logvar, self.objective)
         self.opt.zero_grad(set_to_none=not self.use_graph)
         parts.total.backward()
         self.opt.step()
         parts = LossParts(*(t.detach() for t in parts))
-        nats = torch.stack(per_image_nats(parts, self.reduction, x, mu))  # (2,): BCE, KL per image
+        nats = torch.stack(per_image_nats(parts, self.objective, x, mu))  # (2,): BCE, KL per image
         return recon.detach(), parts, torch.where(broken, torch.full_like(nats, math.nan), nats)
 
     def __call__(self, idx):
@@ -171,18 +162,16 @@ def set_capturable(opt: torch.optim.Optimizer, on: bool) -> None:
 CHECK_EVERY = 50  # steps between non-finite checks on a GPU
 
 
-def train_epoch(model, opt, data, batch_size, order, recon_out, progress, reduction="mean", bf16=False, step=None):
-    """One pass over `data` in `order`, minimising training_loss(..., reduction).
+def train_epoch(step: TrainStep, order: torch.Tensor, recon_out: torch.Tensor | None = None, progress: bool = False):
+    """One pass over step.data in `order`, minimising the step's training objective.
 
     Returns (epoch-mean loss, epoch-mean KLD, last batch LossParts, steps): the means in
     the objective's units, steps (n_batches, 2) every step's BCE and KL in nats per image.
-    bf16: the forward pass under bfloat16 autocast; the loss is computed in fp32.
-    step: a TrainStep to use (main.py keeps one per run, for its CUDA graph); by default an
-    eager one. Everything stays on the device: no per-batch host sync, except for the
-    progress bar's occasional refresh.
+    recon_out, if given, receives every image's reconstruction, in data order. Everything
+    stays on the device: no per-batch host sync, except for the progress bar's occasional refresh.
     """
-    model.train()
-    step = step or TrainStep(model, opt, data, batch_size, reduction, bf16)
+    step.model.train()
+    data, batch_size = step.data, step.batch_size
     n = data.shape[0]
     n_batches = math.ceil(n / batch_size)
     loss_sum = torch.zeros((), device=data.device)
@@ -195,7 +184,7 @@ def train_epoch(model, opt, data, batch_size, order, recon_out, progress, reduct
         recon, parts, nats = step(idx)
         # Epoch means weigh each batch by its images, so a short last batch counts fairly;
         # a batch sum already carries its images.
-        weight = 1 if reduction == "sum" else idx.numel()
+        weight = 1 if step.objective == "elbo-sum" else idx.numel()
         loss_sum += parts.total * weight
         kld_sum += parts.kld * weight
         steps[i] = nats
@@ -251,12 +240,6 @@ def evaluate(model, data, batch_size) -> dict:
         totals += torch.stack(tuple(negative_elbo(recon, x, mu, logvar))) * x.shape[0]
     nelbo, bce, kld = (totals / data.shape[0]).tolist()
     return {"negative_elbo": nelbo, "bce": bce, "kld": kld}
-
-
-def to_input(images, device, cfg=PRESETS[1]) -> torch.Tensor:
-    """uint8 (N, 28, 28) -> the model's float input (N, 1, s, s) on `device`; for the report's
-    model the original's data / 255."""
-    return prepare_images(images.to(device), cfg)
 
 
 def batch_sizes(n: int, batch_size: int) -> list[int]:

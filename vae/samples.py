@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from vaeio import UserError, load_model
+from vae.files import UserError, load_model
 
 PER_CLASS = 5
 COVARIANCES = ("diagonal", "full")  # of the class Gaussians the per-class digits are drawn from
@@ -32,10 +32,11 @@ def prior_samples(checkpoint: Path, n: int, seed: int) -> np.ndarray:
 def digits_per_class(checkpoint: Path, data_root: Path, per_class: int, seed: int, limit: int | None = None,
                      covariance: str = "diagonal"):
     """per_class digits of each class 0-9, decoded from a Gaussian (diagonal or full covariance)
-    fitted to that class's encoded training means (model.class_latent_gaussians).
+    fitted to that class's encoded training means (vae.measures.class_latent_gaussians).
     Returns (images (10*per_class, s, s), asked labels)."""
-    from model import class_latent_gaussians, prepare_images, sample_classes
-    from vaeio import load_mnist
+    from vae.data import prepare_images
+    from vae.files import load_mnist
+    from vae.measures import class_latent_gaussians, sample_classes
 
     model = load_model(checkpoint)
     check_covariance(model, covariance)

@@ -1,0 +1,93 @@
+"""Evaluation measures of a trained VAE: the importance-weighted bound, active units, and
+the class-fitted latent Gaussians that per-class digits are drawn from."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+@torch.no_grad()
+def iwae_nats(model, x: torch.Tensor, k: int) -> torch.Tensor:
+    """Importance-weighted bound (Burda et al.) as nats per image, one value per image (B,).
+
+    -log (1/k) sum_i p(x|z_i) p(z_i) / q(z_i|x), z_i ~ q(z|x), with p(x|z) the same
+    grey-level Bernoulli (BCE summed over pixels) as `negative_elbo`. k = 1 is a
+    one-sample estimate of the negative ELBO; it tightens as k grows.
+    """
+    mu, logvar = model.encode(x)  # (B, *latent_shape)
+    std = torch.exp(0.5 * logvar)
+    log_w = []
+    for _ in range(k):
+        eps = torch.randn_like(std)
+        z = mu + eps * std
+        recon = model.decode(z)
+        log_px = -F.binary_cross_entropy(recon, x, reduction="none").flatten(1).sum(1)
+        # log N(z; 0, I) - log N(z; mu, std^2); the log(2 pi) terms cancel
+        log_ratio = (-0.5 * z.pow(2) + 0.5 * eps.pow(2) + 0.5 * logvar).flatten(1).sum(1)
+        log_w.append(log_px + log_ratio)
+    log_w = torch.stack(log_w)  # (k, B)
+    return -(torch.logsumexp(log_w, 0) - math.log(k))
+
+
+@torch.no_grad()
+def active_units(model, x: torch.Tensor, batch_size: int = 500, threshold: float = 0.01) -> dict:
+    """Latent dimensions in use over the images x: those whose KL(q(z|x) || N(0, 1)),
+    averaged over x, exceeds `threshold` nats, and (Burda et al.'s count) those whose
+    posterior mean varies over x by more than `threshold`."""
+    model.eval()
+    kl_sum, mus = 0, []
+    for i in range(0, len(x), batch_size):
+        mu, logvar = model.encode(x[i : i + batch_size])
+        kl_sum = kl_sum + (-0.5 * (1 + logvar - mu.pow(2) - logvar.exp())).flatten(1).sum(0)  # (D,)
+        mus.append(mu.flatten(1))
+    kl = kl_sum / len(x)
+    var = torch.cat(mus).var(0)
+    return {"latent_dims": kl.numel(), "active_kl": int((kl > threshold).sum()), "active_cov": int((var > threshold).sum())}
+
+
+@torch.no_grad()
+def class_latent_gaussians(model, x: torch.Tensor, labels: torch.Tensor, batch_size: int = 500,
+                           full: bool = False):
+    """Per class c, a Gaussian in latent space fitted to the encoded means mu(x) of class c's
+    images: class c's region.
+
+    Returns (means, scales): means (10, *latent_shape); scales the standard deviations
+    (10, *latent_shape) of a diagonal Gaussian, or with full=True the Cholesky factors
+    (10, D, D) of a full covariance over the flattened latent (D dimensions; only for
+    small vector latents). Decoding draws from it gives digits of the asked class; draws
+    from N(0, I) carry no class (002's "per digit" images).
+    """
+    model.eval()
+    mus = torch.cat([model.encode(x[i : i + batch_size])[0] for i in range(0, len(x), batch_size)])
+    classes = range(int(labels.max()) + 1)
+    means = torch.stack([mus[labels == c].mean(0) for c in classes])
+    if not full:
+        return means, torch.stack([mus[labels == c].std(0) for c in classes])
+    flat = mus.flatten(1)  # (N, D)
+    eye = torch.eye(flat.shape[1], device=flat.device, dtype=flat.dtype)
+    # a small ridge keeps the factor defined where a dimension is switched off
+    scales = torch.stack([torch.linalg.cholesky(torch.cov(flat[labels == c].T) + 1e-6 * eye) for c in classes])
+    return means, scales
+
+
+@torch.no_grad()
+def sample_classes(model, means, scales, per_class: int, generator: torch.Generator | None = None):
+    """per_class decoded draws of each class's latent Gaussian (diagonal or full, as
+    class_latent_gaussians made it): (10 * per_class, 1, H, W), class-major."""
+    model.eval()
+    eps = torch.randn(len(means), per_class, *means.shape[1:], generator=generator).to(means.device)
+    if scales.shape == means.shape:  # diagonal
+        z = means.unsqueeze(1) + eps * scales.unsqueeze(1)  # (10, per_class, *latent)
+    else:  # full: L @ eps over the flattened latent
+        z = means.unsqueeze(1) + (eps.flatten(2) @ scales.transpose(1, 2)).view_as(eps)
+    return model.decode(z.flatten(0, 1))
+
+
