@@ -29,7 +29,7 @@ import torch
 
 from vae.cli import Parser, cli, pick_device, positive_float, positive_int
 from model import OBJECTIVES, PRESETS
-from vae.data import prepare_images
+from vae.data import BINARIZATIONS, TEST_BINARIZATION_SEED, binarized_once, prepare_images
 from vae.measures import count_parameters
 from vae.parts import build_model, compose, model_config
 from vae.presets import ARCHS, COMPOSED_TRAINING
@@ -39,7 +39,12 @@ from vae.training import (
     TrainingDiverged,
     TrainStep,
     batch_sizes,
+    LR_SCHEDULES,
+    burda_stage,
+    ends_stage,
     evaluate,
+    grouped_steps,
+    scheduled_lr,
     peak_memory,
     reuse_freed_memory,
     rng_state,
@@ -64,7 +69,8 @@ from vae.files import (
 )
 
 # Settings a resumed run must share with its checkpoint; --epochs and --device may change.
-RESUME_MUST_MATCH = ("arch", "batch_size", "lr", "betas", "model", "seed", "shuffle", "limit", "patience")
+RESUME_MUST_MATCH = ("arch", "batch_size", "lr", "betas", "eps", "model", "seed", "shuffle", "limit", "patience",
+                     "binarize", "lr_schedule", "record_every")
 # Room a run needs beyond its files: a checkpoint is written beside the old one, then renamed.
 DISK_MARGIN = 16 * 2**20
 # Evaluation batch by device. On a GPU, batches of 100 are bound by kernel launches, and
@@ -106,6 +112,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=positive_float, default=None, help="Adam learning rate; default 0.001 (the report's)")
     p.add_argument("--betas", type=positive_float, nargs=2, default=None, metavar=("B1", "B2"),
                    help="Adam betas; default 0.9 0.999 (PyTorch's, which the report used)")
+    p.add_argument("--eps", type=positive_float, default=None, help="Adam's epsilon; default 1e-8 (PyTorch's)")
+    p.add_argument("--lr-schedule", choices=LR_SCHEDULES, default=None,
+                   help="constant (default), or burda: Burda et al. (2016)'s stages i = 0, 1, ... of 3^i epochs "
+                        "at lr * 10^(-i/7), keeping checkpoint_stage<i>.pt at each stage's end")
+    p.add_argument("--binarize", choices=BINARIZATIONS, default=None,
+                   help="none = grey levels as BCE targets (the report's; default); dynamic = every training batch "
+                        f"binarized afresh (u <= x, u uniform, from the run's seeded generator), the test set once "
+                        f"with seed {TEST_BINARIZATION_SEED}: the VAE literature's benchmark")
+    p.add_argument("--record-every", type=positive_int, default=None,
+                   help="average this many steps into one entry of the per-step ELBO terms (default 1: every step)")
     p.add_argument("--patience", type=positive_int, default=None,
                    help="stop after this many epochs without a better test negative ELBO (default: never; conv: 10)")
     p.add_argument("--model", type=int, choices=sorted(PRESETS), default=1,
@@ -166,6 +182,8 @@ def resolve(args) -> argparse.Namespace:
         if getattr(args, key) is None:
             setattr(args, key, value)
     args.betas = tuple(args.betas)
+    if args.binarize == "dynamic" and getattr(cfg, "binarize", False):
+        raise UserError(f"--arch {args.arch} binarizes by its own threshold (004's); --binarize dynamic does not apply")
     if not all(b < 1 for b in args.betas):
         raise UserError(f"--betas must each be below 1, got {' '.join(map(str, args.betas))}")
     return args
@@ -247,8 +265,10 @@ def set_up(args) -> Run:
     reused = device.type == "cpu" and not args.default_malloc and reuse_freed_memory()
     settings = {
         "arch": args.arch, "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
-        "betas": list(args.betas), "patience": args.patience, "model": args.model,
-        "seed": args.seed, "shuffle": args.shuffle, "limit": args.limit,
+        "betas": list(args.betas), "eps": args.eps, "patience": args.patience, "model": args.model,
+        "seed": args.seed, "shuffle": args.shuffle, "limit": args.limit, "binarize": args.binarize,
+        "test_binarization_seed": TEST_BINARIZATION_SEED if args.binarize == "dynamic" else None,
+        "lr_schedule": args.lr_schedule, "record_every": args.record_every,
         "objective": args.cfg.objective,
         "bf16": args.bf16, "eval_batch_size": args.eval_batch_size, "data_root": str(args.data_root), "device": str(device),
         "cuda_graph": graph, "reuse_freed_memory": reused, "deterministic": args.deterministic,
@@ -274,8 +294,10 @@ def load_data(run: Run):
     if n > len(train_images):
         raise UserError(f"--limit {n} is larger than the {len(train_images)} training images")
     train_x = prepare_images(train_images[:n], run.cfg, run.device)  # (N, 1, s, s)
-    test_x = prepare_images(test_images[: min(n, len(test_images))], run.cfg, run.device)
-    return train_images, train_x, test_x
+    test_x = prepare_images(test_images, run.cfg, run.device)
+    if run.args.binarize == "dynamic":
+        test_x = binarized_once(test_x, run.settings["test_binarization_seed"])  # the whole set, then the slice
+    return train_images, train_x, test_x[: min(n, len(test_images))]
 
 
 def check_free_space(out: Path, n_images: int, cfg, model) -> None:
@@ -312,7 +334,15 @@ def save_figure1(run: Run, train_images) -> None:
                     "100 random MNIST training images (Figure 1)")
 
 
-def epoch_record(trained, test: dict, train_s: float, eval_s: float, n: int, batch_size: int) -> dict:
+def set_lr(opt, step: TrainStep, lr: float) -> None:
+    """The epoch's learning rate; a CUDA graph captured with another one is captured anew."""
+    if any(group["lr"] != lr for group in opt.param_groups):
+        for group in opt.param_groups:
+            group["lr"] = lr
+        step.forget_graph()
+
+
+def epoch_record(trained, test: dict, train_s: float, eval_s: float, n: int, batch_size: int, every: int) -> dict:
     """One epoch's history values by key (HISTORY_KEYS), from train_epoch's result and the
     test evaluation; Table 1 logs the last batch's loss and KLD."""
     mean_loss, mean_kld, parts, steps = trained
@@ -322,7 +352,7 @@ def epoch_record(trained, test: dict, train_s: float, eval_s: float, n: int, bat
         "test_negative_elbo": test["negative_elbo"], "test_bce": test["bce"], "test_kld": test["kld"],
         "epoch_seconds": train_s, "eval_seconds": eval_s,
         "train_bce_epoch_mean": (steps[:, 0] * steps.new_tensor(batch_sizes(n, batch_size))).sum().item() / n,
-        "step_bce": steps[:, 0].tolist(), "step_kld": steps[:, 1].tolist(),
+        "step_bce": grouped_steps(steps, every)[:, 0].tolist(), "step_kld": grouped_steps(steps, every)[:, 1].tolist(),
     }
 
 
@@ -337,6 +367,8 @@ def record_epoch(history: dict, record: dict) -> None:
 def write_results(run: Run, model, train_x, recon, history) -> None:
     """The training-set evaluation, then model.pk; a failed write says how to recover."""
     with run.clock.phase("training-set evaluation"):
+        if run.args.binarize == "dynamic":
+            train_x = binarized_once(train_x, run.settings["test_binarization_seed"])
         train_eval = evaluate(model, train_x, run.args.eval_batch_size)  # once, at the end: the training set's own nats
     print(f"training set negative ELBO {train_eval['negative_elbo']:.2f} nats "
           f"({run.clock.seconds['training-set evaluation']:.1f} s)")
@@ -370,7 +402,8 @@ def train(args) -> int:
     model = build_model(run.cfg, run.device)
     check_free_space(run.out, n, run.cfg, model)
     with run.clock.phase("optimizer"):  # torch.optim's first call imports torch._dynamo
-        opt = torch.optim.Adam(model.parameters(), lr=args.lr, betas=args.betas, capturable=run.settings["cuda_graph"])
+        opt = torch.optim.Adam(model.parameters(), lr=args.lr, betas=args.betas, eps=args.eps,
+                               capturable=run.settings["cuda_graph"])
     shuffle_gen = torch.Generator().manual_seed(args.seed)
     history, start = start_state(run, model, opt, shuffle_gen)
     if run.state is None:
@@ -382,12 +415,14 @@ def train(args) -> int:
         return 0
 
     progress = not args.no_progress and sys.stderr.isatty()
-    step = TrainStep(model, opt, train_x, args.batch_size, run.cfg.objective, args.bf16, run.settings["cuda_graph"])
+    step = TrainStep(model, opt, train_x, args.batch_size, run.cfg.objective, args.bf16, run.settings["cuda_graph"],
+                     binarize=args.binarize == "dynamic")
     for epoch in range(start, args.epochs):
         last = epoch == args.epochs - 1
         order = torch.randperm(n, generator=shuffle_gen).to(run.device) if args.shuffle else torch.arange(n, device=run.device)
         # Reconstructions of the last epoch trained; with early stopping any epoch may be the last.
         recon = torch.empty_like(train_x) if last or args.patience else None
+        set_lr(opt, step, scheduled_lr(args.lr, args.lr_schedule, epoch))
         t0 = time.perf_counter()
         try:
             trained = train_epoch(step, order, recon, progress)
@@ -395,7 +430,7 @@ def train(args) -> int:
             raise UserError(diverged_message(run, epoch, e.step, math.ceil(n / args.batch_size))) from None
         train_s = time.perf_counter() - t0
         test, eval_s = evaluate_epoch(run, model, test_x, epoch)
-        record_epoch(history, epoch_record(trained, test, train_s, eval_s, n, args.batch_size))
+        record_epoch(history, epoch_record(trained, test, train_s, eval_s, n, args.batch_size, args.record_every))
         print(f"Epoch:{epoch + 1}/{args.epochs}, Train_Loss:{history['train_loss_history'][-1]}, "
               f"Train_Reg_Term:{history['train_regularization_terms'][-1]} | "
               f"mean loss {history['train_loss_epoch_mean'][-1]:.4f} KLD {history['train_kld_epoch_mean'][-1]:.4f} | test -ELBO {test['negative_elbo']:.2f} nats | "
@@ -443,8 +478,11 @@ def save_epoch(run: Run, model, opt, shuffle_gen, history: dict, epoch: int, res
                             f"--resume redoes epoch {epoch + 1} and writes {MODEL_PK}") from None
     with run.clock.phase("checkpoints"):
         save_checkpoint(run.out / CHECKPOINT, state)
+        weights = {k: state[k] for k in ("model", "epoch", "config", "train_config")}
         if epoch == 0:
-            save_checkpoint(run.out / EPOCH1_CHECKPOINT, {k: state[k] for k in ("model", "epoch", "config")})
+            save_checkpoint(run.out / EPOCH1_CHECKPOINT, weights)
+        if ends_stage(run.args.lr_schedule, epoch):  # for the test nats after each stage
+            save_checkpoint(run.out / f"checkpoint_stage{burda_stage(epoch)}.pt", weights)
 
 
 def time_split(total: float, phases: dict, history: dict, epochs: int) -> str:

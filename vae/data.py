@@ -21,3 +21,21 @@ def prepare_images(images: torch.Tensor, cfg, device: torch.device | str | None 
     if getattr(cfg, "binarize", False):
         return (x > 128).float()  # 004's threshold on the 0..255 scale
     return x.div_(255)
+
+
+# --binarize: "none" keeps grey levels (the report's); "dynamic" draws every training batch
+# afresh as u <= x, u ~ U(0, 1), and the test set once with a fixed seed (Burda et al. 2016).
+BINARIZATIONS = ("none", "dynamic")
+TEST_BINARIZATION_SEED = 123  # Burda et al.'s code binarizes its test set with seed 123
+
+
+def binarize(x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Pixels in [0, 1] -> 0 or 1, each 1 with probability x: u <= x with u uniform. Draws from
+    `generator` (on x's device), else from torch's global generator, the run's seeded one."""
+    u = torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+    return (u <= x).to(x.dtype)
+
+
+def binarized_once(x: torch.Tensor, seed: int = TEST_BINARIZATION_SEED) -> torch.Tensor:
+    """x binarized with its own CPU generator: the same pixels on every device and run."""
+    return binarize(x.cpu(), torch.Generator().manual_seed(seed)).to(x.device)

@@ -9,6 +9,7 @@ import torch
 from tqdm import tqdm
 
 from model import LossParts, negative_elbo, training_loss
+from vae.data import binarize
 
 # Per-epoch history, in checkpoint.pt and model.pk. The first two are the original's keys.
 HISTORY_KEYS = (
@@ -101,15 +102,22 @@ class TrainStep:
 
     WARMUP = 3
 
-    def __init__(self, model, opt, data, batch_size, objective="report", bf16=False, graph=False):
+    def __init__(self, model, opt, data, batch_size, objective="report", bf16=False, graph=False, binarize=False):
         self.model, self.opt, self.data = model, opt, data
         self.batch_size, self.objective, self.bf16 = batch_size, objective, bf16
+        self.binarize = binarize  # draw each batch's binary pixels afresh (--binarize dynamic)
         self.use_graph = graph
+        self.forget_graph()
+
+    def forget_graph(self) -> None:
+        """Capture anew at the next full batch: a graph holds the learning rate it was captured with."""
         self.graph, self.static_idx, self.static_out = None, None, None
         self.warmed = 0
 
     def _step(self, idx):
         x = self.data[idx]  # (B, 1, 28, 28)
+        if self.binarize:
+            x = binarize(x)  # from the global generator: seeded, saved with the run, graph-safe
         with torch.autocast(self.data.device.type, dtype=torch.bfloat16, enabled=self.bf16):
             recon, mu, logvar = self.model(x)
         # BCE is unsafe under autocast: the loss in the data's precision (a no-op without --bf16)
@@ -263,3 +271,38 @@ def peak_memory(device: torch.device) -> str:
     if device.type == "cuda":
         text += f", peak GPU memory {torch.cuda.max_memory_allocated(device) / 2**30:.2f} GiB"
     return text
+
+
+# --lr-schedule: "constant", or Burda et al. (2016)'s: stage i = 0, 1, ... of 3^i passes at
+# lr * 10^(-i/7) (they ran stages 0-7, 3,280 passes; their code rounds the factor to 0.1).
+LR_SCHEDULES = ("constant", "burda")
+
+
+def burda_stage(epoch: int) -> int:
+    """The stage of 0-based `epoch`: 0 | 1-3 | 4-12 | 13-39 | ..."""
+    stage, end = 0, 1
+    while epoch >= end:
+        stage += 1
+        end += 3**stage
+    return stage
+
+
+def scheduled_lr(lr: float, schedule: str, epoch: int) -> float:
+    if schedule == "constant":
+        return lr
+    if schedule == "burda":
+        return lr * 10 ** (-burda_stage(epoch) / 7)
+    raise ValueError(f"lr schedule must be one of {LR_SCHEDULES}, got {schedule!r}")
+
+
+def ends_stage(schedule: str, epoch: int) -> bool:
+    """True when 0-based `epoch` is the last of its stage."""
+    return schedule == "burda" and burda_stage(epoch + 1) != burda_stage(epoch)
+
+
+def grouped_steps(steps: torch.Tensor, every: int) -> torch.Tensor:
+    """(n_batches, 2) step terms -> means over consecutive groups of `every` steps (the last
+    group may be shorter), so that long runs of small batches keep a bounded history."""
+    if every == 1:
+        return steps
+    return torch.stack([g.mean(0) for g in steps.split(every)])
