@@ -1,18 +1,22 @@
-"""Held-out evaluation of any checkpoint: negative ELBO and the importance-weighted bound.
+"""Held-out evaluation of any checkpoint: the negative ELBO and the importance-weighted bound.
 
     python evaluate.py --checkpoint runs/model1/checkpoint.pt --data-root ../shared/data --k 10
+    python evaluate.py --checkpoint runs/burda/checkpoint.pt --data-root ../shared/data --k 5000
     python evaluate.py --checkpoint runs/mlp/checkpoint.pt --data-root ../shared/data --classifier runs/classifier.pt
 
-Prints nats per image on the MNIST test set and writes them as JSON beside the checkpoint
-(evaluation_k<K>.json). With --classifier it also generates --per-class digits of each
-class from class-fitted latent Gaussians and reports the share classified as asked.
-Grey-level BCE is not a proper likelihood: these nats compare with
-pytorch/examples' VAE "test set loss", not with binarized-MNIST results in the literature.
+Prints nats per image on the MNIST test set: the single-sample negative ELBO and the
+k-sample importance-weighted bound (at k = 5,000 the literature's log-likelihood estimate),
+with its standard error over images, and writes them as JSON beside the checkpoint. The
+per-image bounds are saved as they come (a .partial.pt file beside it), so an interrupted
+evaluation continues where it stopped when run again with the same flags.
+On grey-level MNIST (--binarize none) BCE is not a normalised likelihood: those nats compare
+with pytorch/examples' "test set loss", not with the binarized-MNIST results in the literature.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -21,20 +25,29 @@ import torch
 from tqdm import tqdm
 
 from vae.cli import Parser, cli, pick_device, positive_int
-from vae.data import prepare_images
-from vae.measures import active_units, class_latent_gaussians, iwae_nats, sample_classes
+from vae.data import BINARIZATIONS, TEST_BINARIZATION_SEED, binarized_once, prepare_images
+from vae.files import UserError, load_checkpoint, load_mnist, model_from_state, save_checkpoint, write_text
+from vae.measures import ROWS_PER_PASS, active_units, class_latent_gaussians, iwae_nats, sample_classes
 from vae.samples import COVARIANCES, FULL_COV_MAX, check_covariance
 from vae.training import evaluate, reuse_freed_memory
-from vae.files import UserError, load_checkpoint, load_mnist, model_from_state, write_text
+
+SAVE_EVERY_S = 30  # seconds between saves of the per-image bounds
 
 
 def build_parser():
-    p = Parser(prog="evaluate.py", description="Test-set negative ELBO and IWAE bound of a checkpoint, in nats per image.")
-    p.add_argument("--checkpoint", type=Path, required=True, help="a checkpoint.pt written by main.py")
+    p = Parser(prog="evaluate.py", description="Test-set negative ELBO and importance-weighted bound of a checkpoint, "
+               "in nats per image.")
+    p.add_argument("--checkpoint", type=Path, required=True, help="a checkpoint.pt written by main.py, or a pretrained file")
     p.add_argument("--data-root", type=Path, default=Path("./data"), help="folder holding MNIST/raw/; default ./data")
-    p.add_argument("--k", type=positive_int, default=10, help="importance samples per image; default 10")
+    p.add_argument("--k", type=positive_int, default=10,
+                   help="importance samples per image; default 10 (the literature's log-likelihood: 5000)")
+    p.add_argument("--binarize", choices=BINARIZATIONS, default=None,
+                   help="none = grey levels; dynamic = the test set binarized once with the checkpoint's seed "
+                        f"(default {TEST_BINARIZATION_SEED}); default: as the checkpoint was trained")
     p.add_argument("--limit", type=positive_int, default=None, help="only the first N test images")
-    p.add_argument("--batch-size", type=positive_int, default=100)
+    p.add_argument("--batch-size", type=positive_int, default=100, help="test images per batch; default 100")
+    p.add_argument("--rows", type=positive_int, default=ROWS_PER_PASS,
+                   help=f"decoder inputs per pass (importance samples x images): bounds the memory; default {ROWS_PER_PASS}")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto")
     p.add_argument("--classifier", type=Path, default=None, help="classifier.pt: also measure per-class generation")
@@ -46,6 +59,59 @@ def build_parser():
     return p
 
 
+def output_name(args) -> str:
+    """evaluation[_fullcov][_STEM]_k<K>.json: the checkpoint's stem unless it is checkpoint.pt."""
+    name = "evaluation" if args.class_covariance == "diagonal" else "evaluation_fullcov"
+    stem = args.checkpoint.stem
+    if stem != "checkpoint":
+        name += "_" + stem.removeprefix("checkpoint_")
+    return f"{name}_k{args.k}.json"
+
+
+def test_images(args, state: dict, cfg, device) -> tuple[torch.Tensor, str, int | None]:
+    """The test set as the model sees it, binarized as asked (all 10,000, then the first --limit)."""
+    images = load_mnist(args.data_root, train=False)
+    if args.limit is not None and args.limit > len(images):
+        raise UserError(f"--limit {args.limit} is larger than the {len(images)} test images")
+    trained = state.get("train_config", {})
+    binarize = args.binarize or trained.get("binarize", "none")
+    x = prepare_images(images, cfg, device)
+    seed = None
+    if binarize == "dynamic":
+        if getattr(cfg, "binarize", False):
+            raise UserError("this model binarizes by its own threshold (004's); --binarize dynamic does not apply")
+        seed = trained.get("test_binarization_seed") or TEST_BINARIZATION_SEED
+        x = binarized_once(x, seed)
+    return x[: args.limit], binarize, seed
+
+
+def importance_bounds(model, x, args, partial: Path, settings: dict) -> tuple[torch.Tensor, float]:
+    """Per-image bounds in nats (N,), each image batch with its own seeded generator; saved to
+    `partial` as they come, and continued from it when it holds the same settings."""
+    nats = torch.full((len(x),), math.nan, dtype=torch.float64)
+    seconds = 0.0
+    if partial.is_file():
+        saved = load_checkpoint(partial, require=("nats", "settings"))
+        if saved["settings"] != settings:
+            raise UserError(f"{partial} holds an evaluation with other settings ({saved['settings']}); "
+                            "pass the same flags to continue it, or delete it to start afresh")
+        nats, seconds = saved["nats"], saved["seconds"]
+        print(f"continuing {partial}: {int((~nats.isnan()).sum())} of {len(x)} images done")
+    starts = [s for s in range(0, len(x), args.batch_size) if nats[s : s + args.batch_size].isnan().any()]
+    bar = tqdm(starts, disable=args.no_progress or not sys.stderr.isatty(), leave=False, unit="batch")
+    last_save = time.perf_counter()
+    t0 = time.perf_counter()
+    for start in bar:
+        gen = torch.Generator(device=x.device).manual_seed(args.seed * 1_000_003 + start)
+        nats[start : start + args.batch_size] = iwae_nats(model, x[start : start + args.batch_size], args.k, args.rows,
+                                                          gen).double().cpu()
+        if time.perf_counter() - last_save > SAVE_EVERY_S or start == starts[-1]:
+            save_checkpoint(partial, {"settings": settings, "nats": nats, "seconds": seconds + time.perf_counter() - t0})
+            last_save = time.perf_counter()
+        bar.set_postfix(nats=f"{nats[~nats.isnan()].mean():.2f}")
+    return nats, seconds + time.perf_counter() - t0
+
+
 def run(args) -> dict:
     device = pick_device(args.device)
     if device.type == "cpu":
@@ -54,57 +120,58 @@ def run(args) -> dict:
     model = model_from_state(state, args.checkpoint, device)
     cfg = model.cfg
     check_covariance(model, args.class_covariance)
-    images = load_mnist(args.data_root, train=False)
-    if args.limit is not None and args.limit > len(images):
-        raise UserError(f"--limit {args.limit} is larger than the {len(images)} test images")
-    x = prepare_images(images[: args.limit], cfg, device)
-    torch.manual_seed(args.seed)
+    x, binarize, binarize_seed = test_images(args, state, cfg, device)
 
+    torch.manual_seed(args.seed)
     t0 = time.perf_counter()
     elbo = evaluate(model, x, args.batch_size)
     elbo_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    total = torch.zeros((), device=device)
-    starts = range(0, len(x), args.batch_size)
-    for start in tqdm(starts, disable=args.no_progress or not sys.stderr.isatty(), leave=False, unit="batch"):
-        total += iwae_nats(model, x[start : start + args.batch_size], args.k).sum()
-    iwae_s = time.perf_counter() - t0
+    settings = {"k": args.k, "seed": args.seed, "binarize": binarize, "binarize_seed": binarize_seed,
+                "test_images": len(x), "batch_size": args.batch_size, "rows": args.rows}
+    partial = args.checkpoint.parent / (output_name(args).removesuffix(".json") + ".partial.pt")
+    nats, iwae_s = importance_bounds(model, x, args, partial, settings)
     result = {
-        "checkpoint": str(args.checkpoint), "epoch": state["epoch"], "test_images": len(x),
-        "image_size": cfg.image_size, "binarized": getattr(cfg, "binarize", False),
-        "negative_elbo": elbo["negative_elbo"], "bce": elbo["bce"], "kld": elbo["kld"], "elbo_seconds": elbo_s,
-        "iwae_k": args.k, "iwae_nats": (total / len(x)).item(), "iwae_seconds": iwae_s, "seed": args.seed,
-        **active_units(model, x),
+        "checkpoint": str(args.checkpoint), "epoch": state.get("epoch"), "test_images": len(x),
+        "image_size": cfg.image_size, "binarized": binarize if binarize != "none" else getattr(cfg, "binarize", False),
+        "binarize_seed": binarize_seed, "negative_elbo": elbo["negative_elbo"], "bce": elbo["bce"], "kld": elbo["kld"],
+        "elbo_seconds": elbo_s, "iwae_k": args.k, "iwae_nats": nats.mean().item(),
+        "iwae_se": (nats.std() / math.sqrt(len(nats))).item() if len(nats) > 1 else math.nan,
+        "iwae_seconds": iwae_s, "seed": args.seed, "device": str(device), **active_units(model, x),
     }
     if args.classifier is not None:
-        from vae.classifier import load_classifier, predict
-
-        judge = load_classifier(args.classifier, device)
-        train_images, labels = load_mnist(args.data_root, train=True, with_labels=True)
-        full = args.class_covariance == "full"
-        means, scales = class_latent_gaussians(model, prepare_images(train_images, cfg, device), labels.to(device), full=full)
-        digits = sample_classes(model, means, scales, args.per_class, torch.Generator().manual_seed(args.seed))
-        asked = torch.arange(len(means), device=device).repeat_interleave(args.per_class)
-        result["per_class"] = args.per_class
-        result["class_covariance"] = args.class_covariance
-        result["class_accuracy"] = (predict(judge, digits) == asked).float().mean().item()
+        result.update(class_accuracy(model, args, device))
     return result
+
+
+def class_accuracy(model, args, device) -> dict:
+    """The share of per-class digits (class-fitted latent Gaussians) that the judge reads as asked."""
+    from vae.classifier import load_classifier, predict
+
+    judge = load_classifier(args.classifier, device)
+    train_images, labels = load_mnist(args.data_root, train=True, with_labels=True)
+    full = args.class_covariance == "full"
+    means, scales = class_latent_gaussians(model, prepare_images(train_images, model.cfg, device), labels.to(device),
+                                           full=full)
+    digits = sample_classes(model, means, scales, args.per_class, torch.Generator().manual_seed(args.seed))
+    asked = torch.arange(len(means), device=device).repeat_interleave(args.per_class)
+    return {"per_class": args.per_class, "class_covariance": args.class_covariance,
+            "class_accuracy": (predict(judge, digits) == asked).float().mean().item()}
 
 
 @cli("evaluate.py")
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     result = run(args)
-    # the tables read evaluation_k<K>.json; the full-covariance check is kept apart
-    name = "evaluation" if args.class_covariance == "diagonal" else "evaluation_fullcov"
-    out = args.checkpoint.parent / f"{name}_k{args.k}.json"
+    out = args.checkpoint.parent / output_name(args)
     write_text(out, json.dumps(result, indent=2) + "\n")
-    print(f"epoch {result['epoch']}, {result['test_images']} test images: negative ELBO {result['negative_elbo']:.2f} "
-          f"nats ({result['elbo_seconds']:.1f} s), IWAE bound k={args.k} {result['iwae_nats']:.2f} nats "
+    print(f"epoch {result['epoch']}, {result['test_images']} test images"
+          + (f" (binarized, seed {result['binarize_seed']})" if result["binarize_seed"] is not None else "")
+          + f": negative ELBO {result['negative_elbo']:.2f} nats ({result['elbo_seconds']:.1f} s), "
+          f"importance-weighted bound k={args.k} {result['iwae_nats']:.2f} ± {result['iwae_se']:.2f} nats "
           f"({result['iwae_seconds']:.1f} s), {result['active_kl']} of {result['latent_dims']} latent dimensions active"
-          + (
-              f", {result['class_accuracy']:.1%} of {10 * args.per_class} per-class digits classified as asked"
-              if "class_accuracy" in result else "") + f"; wrote {out}")
+          + (f", {result['class_accuracy']:.1%} of {10 * args.per_class} per-class digits classified as asked"
+             if "class_accuracy" in result else "") + f"; wrote {out}")
+    (args.checkpoint.parent / (output_name(args).removesuffix(".json") + ".partial.pt")).unlink(missing_ok=True)
     return 0
 
 

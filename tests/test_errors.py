@@ -108,7 +108,21 @@ def test_resume_without_a_checkpoint(tmp_path, mnist_root):
 def test_truncated_checkpoint(tmp_path, mnist_root):
     (tmp_path / "checkpoint.pt").write_bytes(b"PK\x03\x04 not a whole zip")
     proc = run("main.py", "--data-root", mnist_root, "--out-dir", tmp_path, "--resume", cwd=tmp_path)
-    assert_one_line_error(proc, "corrupt or truncated")
+    assert_one_line_error(proc, "truncated or corrupt")
+
+
+@pytest.mark.parametrize("content, expected", [
+    (b"", "is empty (0 bytes)"),
+    (b"just some text\n", "is not a PyTorch file"),
+    ((ROOT / "pretrained" / "manifest.json").read_bytes(), "is not a PyTorch file"),
+    ((ROOT / "pretrained" / "model2.pt").read_bytes()[:50_000], "truncated or corrupt"),
+])
+def test_files_that_are_not_checkpoints_each_get_their_own_line(tmp_path, mnist_root, content, expected):
+    path = tmp_path / "file.pt"
+    path.write_bytes(content)
+    proc = run("evaluate.py", "--checkpoint", path, "--data-root", mnist_root, "--limit", 10, cwd=tmp_path)
+    assert_one_line_error(proc, expected)
+    assert "could run code" not in proc.stderr
 
 
 def test_cuda_asked_for_where_there_is_none(tmp_path, mnist_root):

@@ -139,19 +139,32 @@ def results_problem(results: dict) -> str | None:
     return None
 
 
-def load_checkpoint(path: Path, map_location="cpu") -> dict:
+ZIP_MAGIC = b"PK\x03\x04"  # torch.save's format: a zip archive
+PICKLE_MAGIC = b"\x80"  # torch.save's legacy format begins with a pickle's protocol opcode
+
+
+def load_checkpoint(path: Path, map_location="cpu", require: tuple[str, ...] = ("model", "config")) -> dict:
+    """A file written by torch.save, holding a dict with the keys `require`; every way it can be
+    something else (empty, not a PyTorch file, truncated, holding code) is one UserError line."""
     path = Path(path)
     if not path.is_file():
         raise UserError(f"{path} not found")
+    with open(path, "rb") as f:
+        head = f.read(4)
+    if not head:
+        raise UserError(f"{path} is empty (0 bytes): not a checkpoint; an interrupted copy or download?")
+    if not head.startswith((ZIP_MAGIC, PICKLE_MAGIC)):
+        raise UserError(f"{path} is not a PyTorch file (torch.save writes a zip archive); pass a checkpoint.pt or "
+                        "a pretrained .pt file")
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError:
         # PyTorch's message suggests weights_only=False, which would run the file's code.
         raise UserError(f"{path} was refused: it holds objects other than tensors and plain containers, and loading "
                         "them could run code from the file. Do not load it any other way; use a checkpoint you trust") from None
-    except (RuntimeError, EOFError, ValueError, OSError) as e:
-        raise UserError(f"{path} is corrupt or truncated ({str(e).splitlines()[0]})") from None
-    if not isinstance(state, dict) or "model" not in state or "config" not in state:
+    except (RuntimeError, EOFError, ValueError, OSError, IndexError) as e:
+        raise UserError(f"{path} is truncated or corrupt ({(str(e).splitlines() or [type(e).__name__])[0]})") from None
+    if not isinstance(state, dict) or not all(key in state for key in require):
         raise UserError(f"{path} is not a checkpoint written by main.py")
     return state
 

@@ -14,27 +14,39 @@ def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-@torch.no_grad()
-def iwae_nats(model, x: torch.Tensor, k: int) -> torch.Tensor:
-    """Importance-weighted bound (Burda et al.) as nats per image, one value per image (B,).
+# Decoder rows per pass of the importance-weighted bound: the samples of one image batch go
+# through the decoder in chunks of about this many images, so memory stays bounded whatever k is.
+ROWS_PER_PASS = 1000
 
-    -log (1/k) sum_i p(x|z_i) p(z_i) / q(z_i|x), z_i ~ q(z|x), with p(x|z) the same
-    grey-level Bernoulli (BCE summed over pixels) as `negative_elbo`. k = 1 is a
-    one-sample estimate of the negative ELBO; it tightens as k grows.
+
+@torch.no_grad()
+def iwae_nats(model, x: torch.Tensor, k: int, rows: int = ROWS_PER_PASS,
+              generator: torch.Generator | None = None) -> torch.Tensor:
+    """The importance-weighted bound (Burda et al. 2016) in nats, one value per image (B,):
+
+        -log (1/k) sum_i p(x|z_i) p(z_i) / q(z_i|x),   z_i ~ q(z|x),
+
+    with p(x|z) the Bernoulli of the decoder's logits (for grey-level x, the same BCE as
+    `negative_elbo`: no normalised likelihood). k = 1 is a one-sample negative ELBO; the
+    bound tightens towards -log p(x) as k grows. The k samples go through the decoder in
+    chunks of about `rows` images, and their log-mean-exp is accumulated chunk by chunk.
     """
     mu, logvar = model.encode(x)  # (B, *latent_shape)
     std = torch.exp(0.5 * logvar)
-    log_w = []
-    for _ in range(k):
-        eps = torch.randn_like(std)
-        z = mu + eps * std
-        recon = model.decode(z)
-        log_px = -F.binary_cross_entropy(recon, x, reduction="none").flatten(1).sum(1)
+    b = x.shape[0]
+    per_pass = max(1, rows // b)
+    total = torch.full((b,), -math.inf, device=x.device, dtype=mu.dtype)
+    for start in range(0, k, per_pass):
+        c = min(per_pass, k - start)
+        eps = torch.randn((c, *mu.shape), generator=generator, device=x.device, dtype=mu.dtype)
+        z = mu + eps * std  # (c, B, *latent_shape)
+        logits = model.decode_logits(z.flatten(0, 1))  # (c*B, 1, H, W)
+        targets = x.expand(c, *x.shape).flatten(0, 1)
+        log_px = -F.binary_cross_entropy_with_logits(logits, targets, reduction="none").flatten(1).sum(1).view(c, b)
         # log N(z; 0, I) - log N(z; mu, std^2); the log(2 pi) terms cancel
-        log_ratio = (-0.5 * z.pow(2) + 0.5 * eps.pow(2) + 0.5 * logvar).flatten(1).sum(1)
-        log_w.append(log_px + log_ratio)
-    log_w = torch.stack(log_w)  # (k, B)
-    return -(torch.logsumexp(log_w, 0) - math.log(k))
+        log_ratio = (-0.5 * z.pow(2) + 0.5 * eps.pow(2) + 0.5 * logvar).flatten(2).sum(2)  # (c, B)
+        total = torch.logaddexp(total, torch.logsumexp(log_px + log_ratio, 0))
+    return -(total - math.log(k))
 
 
 @torch.no_grad()
