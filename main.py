@@ -27,7 +27,7 @@ from pathlib import Path
 
 import torch
 
-from vae.cli import Parser, cli, pick_device, positive_float, positive_int
+from vae.cli import Parser, cli, non_negative_int, pick_device, positive_float, positive_int
 from model import OBJECTIVES, PRESETS
 from vae.data import BINARIZATIONS, TEST_BINARIZATION_SEED, binarized_once, prepare_images
 from vae.measures import count_parameters
@@ -122,8 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
                         f"with seed {TEST_BINARIZATION_SEED}: the VAE literature's benchmark")
     p.add_argument("--record-every", type=positive_int, default=None,
                    help="average this many steps into one entry of the per-step ELBO terms (default 1: every step)")
-    p.add_argument("--patience", type=positive_int, default=None,
-                   help="stop after this many epochs without a better test negative ELBO (default: never; conv: 10)")
+    p.add_argument("--patience", type=non_negative_int, default=None,
+                   help="stop after this many epochs without a better test negative ELBO (default: never; conv: 10; 0: never)")
     p.add_argument("--model", type=int, choices=sorted(PRESETS), default=1,
                    help="Table 2: 1 = 32x256 FC + dropout (default), 2 = 32x16 FC, no dropout; "
                         "for --arch lstm and for the report's parts of a composed VAE")
@@ -182,6 +182,7 @@ def resolve(args) -> argparse.Namespace:
         if getattr(args, key) is None:
             setattr(args, key, value)
     args.betas = tuple(args.betas)
+    args.patience = args.patience or None  # --patience 0: never stop early, whatever the preset
     if args.binarize == "dynamic" and getattr(cfg, "binarize", False):
         raise UserError(f"--arch {args.arch} binarizes by its own threshold (004's); --binarize dynamic does not apply")
     if not all(b < 1 for b in args.betas):

@@ -35,6 +35,7 @@ def _bounded(kind, low, what):
 
 
 positive_int = _bounded(int, 1, "at least 1")
+non_negative_int = _bounded(int, 0, "at least 0")
 positive_float = _bounded(float, 1e-300, "a positive number")
 
 
