@@ -63,6 +63,7 @@ from vae.files import (
     UserError,
     load_checkpoint,
     load_mnist,
+    run_lock,
     save_checkpoint,
     save_results,
     write_text,
@@ -152,6 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue from OUT_DIR/checkpoint.pt")
     p.add_argument("--overwrite", action="store_true", help="start afresh even if OUT_DIR holds an earlier run")
     p.add_argument("--no-progress", action="store_true", help="no progress bars (they are off anyway when not a terminal)")
+    p.add_argument("--download-only", action="store_true",
+                   help="only make sure MNIST is in --data-root (torchvision downloads it when it is not), then stop")
     return p
 
 
@@ -248,6 +251,20 @@ def apply_determinism(device: torch.device) -> None:
         torch.backends.cudnn.deterministic = True
 
 
+BF16_MIN_CAPABILITY = (8, 0)  # Ampere: the first GPUs with bf16 arithmetic
+
+
+def check_bf16(args, device: torch.device) -> None:
+    """Refuse --bf16 on a GPU that only emulates bf16 (Colab's T4: compute capability 7.5). A
+    quiet fallback to fp32 would run other numbers than asked; fp32 is the fast path there."""
+    if args.bf16 and device.type == "cuda":
+        capability = torch.cuda.get_device_capability(device)
+        if capability < BF16_MIN_CAPABILITY:
+            raise UserError(f"--bf16 needs a GPU of compute capability {'.'.join(map(str, BF16_MIN_CAPABILITY))} or "
+                            f"newer; this {torch.cuda.get_device_name(device)} has {'.'.join(map(str, capability))} and "
+                            "only emulates bf16, several times slower than fp32: leave --bf16 out")
+
+
 def set_up(args) -> Run:
     """Check the flags against the out-dir and any checkpoint; choose the device."""
     out = args.out_dir
@@ -256,6 +273,7 @@ def set_up(args) -> Run:
     except OSError as e:
         raise UserError(f"cannot create --out-dir {out}: {e.strerror}") from None
     device = pick_device(args.device)
+    check_bf16(args, device)
     if args.eval_batch_size is None:
         args.eval_batch_size = EVAL_BATCH.get(device.type, EVAL_BATCH["cpu"])
     if args.deterministic:
@@ -505,8 +523,15 @@ def diverged_message(run: Run, epoch: int, step: int | None, steps: int | None) 
 @cli("main.py")
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    if args.download_only:
+        for train_split in (True, False):
+            load_mnist(args.data_root, train=train_split)  # downloads the four files when they are missing
+        print(f"MNIST is in {args.data_root / 'MNIST' / 'raw'}")
+        return 0
+    args = resolve(args)
     try:
-        return train(resolve(args))
+        with run_lock(args.out_dir):
+            return train(args)
     except KeyboardInterrupt:
         print(f"\nmain.py: interrupted; finished epochs are in {args.out_dir / CHECKPOINT}: continue with --resume",
               file=sys.stderr)

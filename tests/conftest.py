@@ -8,6 +8,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # tests import model, main, generator from the repo root
 
+from vae.files import MNIST_FILES  # noqa: E402  (found through the line above)
+
 
 def script_argv(relative: str) -> list[str]:
     """How a user runs a script: the root's by path (main.py), the ones under report/,
@@ -30,15 +32,26 @@ def load_script(relative: str):
     return module
 
 
-# The real MNIST, in torchvision's layout, beside the checkout (MNIST_ROOT overrides).
-MNIST_ROOT = Path(os.environ.get("MNIST_ROOT", ROOT.parent / "shared" / "data"))
+# Where the real MNIST may be, in torchvision's layout: $MNIST_ROOT, then ./data (where
+# main.py downloads it), then ../shared/data (this repository's CI).
+MNIST_CANDIDATES = [Path(p) for p in (os.environ.get("MNIST_ROOT"),) if p] + [ROOT / "data", ROOT.parent / "shared" / "data"]
+DOWNLOAD_COMMAND = "python main.py --download-only"
+
+
+def find_mnist(candidates=None) -> Path | None:
+    for root in MNIST_CANDIDATES if candidates is None else candidates:
+        if all((root / "MNIST" / "raw" / name).is_file() for name in MNIST_FILES):
+            return root
+    return None
 
 
 @pytest.fixture(scope="session")
 def mnist_root() -> Path:
-    if not (MNIST_ROOT / "MNIST" / "raw" / "train-images-idx3-ubyte").is_file():
-        message = f"real MNIST not found under {MNIST_ROOT} (set MNIST_ROOT)"
+    root = find_mnist()
+    if root is None:
+        message = (f"real MNIST not found in {', '.join(map(str, MNIST_CANDIDATES))}: "
+                   f"`{DOWNLOAD_COMMAND}` puts it in ./data (or set MNIST_ROOT)")
         if os.environ.get("CI"):
-            pytest.fail(message + ": CI must run the tests that need it")
+            pytest.fail(message + "; CI must run the tests that need it")
         pytest.skip(message)
-    return MNIST_ROOT
+    return root

@@ -6,8 +6,10 @@ The scripts run as a user runs them, in a subprocess.
 import os
 import pickle
 import shutil
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -289,3 +291,89 @@ def test_closed_stdout_pipe_is_no_traceback(tmp_path):
     finally:
         os.close(write)
     assert proc.stderr == "" and proc.returncode == 1
+
+
+def test_tests_look_for_mnist_where_a_user_has_it(tmp_path, mnist_root):
+    import conftest
+
+    def raw(root):
+        (root / "MNIST" / "raw").mkdir(parents=True)
+        for name in MNIST_FILES:
+            (root / "MNIST" / "raw" / name).write_bytes(b"")
+        return root
+
+    env, data, shared = raw(tmp_path / "env"), raw(tmp_path / "data"), raw(tmp_path / "shared")
+    assert conftest.find_mnist([tmp_path / "nowhere", data, shared]) == data  # ./data before ../shared/data
+    assert conftest.find_mnist([env, data, shared]) == env  # $MNIST_ROOT first
+    assert conftest.find_mnist([tmp_path / "nowhere"]) is None
+    assert conftest.MNIST_CANDIDATES[-2:] == [ROOT / "data", ROOT.parent / "shared" / "data"]
+    proc = run("main.py", "--download-only", "--data-root", mnist_root, cwd=tmp_path)  # present: nothing to fetch
+    assert proc.returncode == 0 and str(mnist_root / "MNIST" / "raw") in proc.stdout
+    proc = run("main.py", "--download-only", "--data-root", data, cwd=tmp_path)  # empty files, offline
+    assert_one_line_error(proc, "corrupt or truncated")
+
+
+def test_bf16_is_refused_on_a_gpu_without_bf16(tmp_path, monkeypatch, capsys):
+    """A T4 (compute capability 7.5, Colab's free GPU), faked: one line, before any work."""
+    import torch
+
+    import main
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (7, 5))
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: "Tesla T4")
+    assert main.main(["--bf16", "--device", "cuda", "--out-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Tesla T4 has 7.5" in err and "leave --bf16 out" in err
+    assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+HOLD_LOCK = """
+import sys, time
+from pathlib import Path
+from vae.files import run_lock
+with run_lock(Path(sys.argv[1])):
+    print("locked", flush=True)
+    time.sleep(60)
+"""
+
+
+def test_a_second_run_into_a_locked_out_dir_is_refused(tmp_path, mnist_root):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "config.json").write_text("the first run's\\n")
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(out)], stdout=subprocess.PIPE, text=True,
+                              env=SCRIPT_ENV)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        proc = run("main.py", "--data-root", mnist_root, "--out-dir", out, "--limit", 100, "--epochs", 1, cwd=tmp_path)
+        assert_one_line_error(proc, "is in use by another main.py run", f"process {holder.pid} on")
+        assert (out / "config.json").read_text() == "the first run's\\n"
+        assert sorted(p.name for p in out.iterdir()) == [".main.lock", "config.json"]
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_killed_run_leaves_no_lock_that_blocks_resume(tmp_path, mnist_root):
+    out = tmp_path / "run"
+    args = [*script_argv("main.py"), "--arch", "examples", "--data-root", str(mnist_root), "--out-dir", str(out),
+            "--limit", "2000", "--epochs", "200", "--device", "cpu", "--no-progress"]
+    first = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=SCRIPT_ENV)
+    try:
+        for _ in range(600):  # until its first checkpoint
+            if (out / "checkpoint.pt").is_file() or first.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert (out / "checkpoint.pt").is_file()
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+    assert first.returncode == -signal.SIGKILL
+    from vae.files import load_checkpoint
+
+    done = load_checkpoint(out / "checkpoint.pt")["epoch"]
+    proc = run("main.py", "--arch", "examples", "--data-root", mnist_root, "--out-dir", out, "--limit", 2000,
+               "--epochs", done + 1, "--device", "cpu", "--no-progress", "--resume", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert f"after epoch {done}" in proc.stdout

@@ -8,10 +8,13 @@ model.pk through an unpickler that admits only numpy arrays and plain containers
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import pickle
+import socket
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -32,8 +35,47 @@ MNIST_FILES = (
 )
 
 
+RUN_LOCK = ".main.lock"  # held in --out-dir by the main.py run writing there
+
+
 class UserError(Exception):
     """A problem with the user's input, reported as one line without a traceback."""
+
+
+@contextlib.contextmanager
+def run_lock(out: Path):
+    """Hold the operating system's advisory lock on OUT/.main.lock while a run writes to OUT.
+
+    The lock dies with the process (a killed run never blocks --resume); a second run into a
+    locked folder is refused in one line that names the holder. Only processes on the same
+    machine see the lock: two machines sharing a network folder are not kept apart.
+    """
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock
+        yield
+        return
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        f = open(out / RUN_LOCK, "a+")
+    except OSError as e:
+        raise UserError(f"cannot write in --out-dir {out}: {e.strerror}") from None
+    with f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            holder = f.read().strip() or "another process"
+            raise UserError(f"{out} is in use by another main.py run ({holder}); wait for it to finish, "
+                            "or choose another --out-dir") from None
+        f.seek(0)
+        f.truncate()
+        f.write(f"process {os.getpid()} on {socket.gethostname()}, since {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
+        f.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 # ---------------------------------------------------------------- writing
