@@ -1,0 +1,26 @@
+"""colab.ipynb top to bottom in a Python kernel, on a tiny setting (issue 26)."""
+
+import pytest
+
+from conftest import ROOT
+
+nbclient = pytest.importorskip("nbclient")
+nbformat = pytest.importorskip("nbformat")
+
+
+def test_the_colab_notebook_runs_top_to_bottom(mnist_root, tmp_path, monkeypatch):
+    out = tmp_path / "run"
+    for name, value in {"VAE_EPOCHS": "1", "VAE_EXTRA": "--limit 1000 --device cpu --no-progress",
+                        "VAE_DATA_ROOT": str(mnist_root), "VAE_OUT_DIR": str(out), "VAE_RUN_TESTS": "0"}.items():
+        monkeypatch.setenv(name, value)  # the kernel inherits them; its parameters cell reads them
+    nb = nbformat.read(ROOT / "colab.ipynb", as_version=4)
+    assert any("parameters" in c.metadata.get("tags", []) for c in nb.cells)
+    nbclient.NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}).execute()
+    assert (out / "model.pk").stat().st_size > 0 and (out / "checkpoint.pt").is_file()
+    for name in ("reconstructions.png", "figure2_loss.png", "prior_samples.png",
+                 "pretrained_samples/prior_samples.png", "pretrained_samples/digits_per_class.png"):
+        assert (out / name).read_bytes()[:4] == b"\x89PNG", name
+    shown = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {})]
+    assert len(shown) == 6  # the figures inline: four of the run, two of the pretrained model
+    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    assert "torch " in text and "Epoch:1/1" in text and "test images" in text
