@@ -22,7 +22,7 @@ def test_every_file_is_in_the_manifest_and_the_readme():
     assert files == sorted(MANIFEST)
     readme = (ROOT / "README.md").read_text()
     for name, entry in MANIFEST.items():
-        assert entry["sha256"] in readme and f"pretrained/{name}" in readme, name
+        assert f"pretrained/{name}" in readme and f"{entry['parameters']:,}" in readme, name
 
 
 @pytest.mark.parametrize("name", sorted(MANIFEST))
