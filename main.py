@@ -19,6 +19,8 @@ import dataclasses
 import json
 import math
 import os
+import platform
+import shlex
 import shutil
 import sys
 import time
@@ -27,7 +29,7 @@ from pathlib import Path
 
 import torch
 
-from vae.cli import Parser, cli, non_negative_int, pick_device, positive_float, positive_int
+from vae.cli import Parser, cli, non_negative_float, non_negative_int, pick_device, positive_float, positive_int, unit_fraction
 from model import OBJECTIVES, PRESETS
 from vae.data import BINARIZATIONS, TEST_BINARIZATION_SEED, binarized_once, prepare_images
 from vae.measures import count_parameters
@@ -44,6 +46,7 @@ from vae.training import (
     ends_stage,
     evaluate,
     grouped_steps,
+    kl_weight,
     scheduled_lr,
     peak_memory,
     reuse_freed_memory,
@@ -108,6 +111,16 @@ def build_parser() -> argparse.ArgumentParser:
                         "(pytorch/examples')")
     p.add_argument("--lstm-hidden", type=positive_int, default=None,
                    help="LSTM hidden size of the lstm encoders when composing; default 32 (the report's)")
+    p.add_argument("--decoder-hidden", type=positive_int, default=None,
+                   help="LSTM hidden size of the lstm decoders; default 256")
+    p.add_argument("--decoder-alone", action="store_true",
+                   help="the lstm decoders ignore z: an autoregressive model alone, the baseline a latent must beat")
+    p.add_argument("--row-dropout", type=unit_fraction, default=None,
+                   help="lstm decoders: in training, hide each row they read with this chance; default 0")
+    p.add_argument("--free-bits", type=non_negative_float, default=None,
+                   help="elbo objective: each latent dimension's KL counts at least this many nats; default 0")
+    p.add_argument("--kl-warmup", type=non_negative_int, default=None,
+                   help="elbo objective: the KL's weight rises linearly to 1 over this many epochs; default 0")
     p.add_argument("--epochs", type=positive_int, default=None, help="default 50 (the report's)")
     p.add_argument("--batch-size", type=positive_int, default=None, help="default 100 (the report's)")
     p.add_argument("--lr", type=positive_float, default=None, help="Adam learning rate; default 0.001 (the report's)")
@@ -171,11 +184,18 @@ def resolve(args) -> argparse.Namespace:
         raise UserError("--model chooses between the report's two LSTM models; it needs --arch lstm or a report part")
     if composed:
         args.arch = "composed"
-        sizes = Sizes(PRESETS[args.model], args.latent, args.lstm_hidden, tuple(args.mlp_hidden or Sizes.mlp_hidden))
-        cfg = compose(args.encoder, args.decoder, sizes)
+        sizes = Sizes(PRESETS[args.model], args.latent, args.lstm_hidden, tuple(args.mlp_hidden or Sizes.mlp_hidden),
+                      args.decoder_hidden or Sizes.decoder_hidden, args.decoder_alone, args.row_dropout or 0.0)
+        try:
+            cfg = compose(args.encoder, args.decoder, sizes, args.objective or "elbo", args.free_bits or 0.0,
+                          args.kl_warmup or 0)
+        except ValueError as e:
+            raise UserError(str(e)) from None
     else:
-        if args.lstm_hidden is not None or args.mlp_hidden is not None:
-            raise UserError("--lstm-hidden and --mlp-hidden size a composed VAE's parts; they need --encoder or --decoder")
+        composing = ("lstm_hidden", "mlp_hidden", "decoder_hidden", "row_dropout", "free_bits", "kl_warmup")
+        if any(getattr(args, k) is not None for k in composing) or args.decoder_alone:
+            raise UserError("--lstm-hidden, --mlp-hidden, --decoder-hidden, --decoder-alone, --row-dropout, --free-bits "
+                            "and --kl-warmup shape a composed VAE; they need --encoder or --decoder")
         cfg = PRESETS[args.model] if args.arch == "lstm" else ARCHS[args.arch].model
     if args.objective is not None:
         cfg = dataclasses.replace(cfg, objective=args.objective)
@@ -265,6 +285,19 @@ def check_bf16(args, device: torch.device) -> None:
                             "only emulates bf16, several times slower than fp32: leave --bf16 out")
 
 
+def machine(device: torch.device) -> str:
+    """The device in words, for the timings beside a run's results."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    cpu = platform.processor() or platform.machine()
+    try:  # Linux names the processor here; platform does not
+        with open("/proc/cpuinfo") as f:
+            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    return f"{cpu}, {torch.get_num_threads()} threads"
+
+
 def set_up(args) -> Run:
     """Check the flags against the out-dir and any checkpoint; choose the device."""
     out = args.out_dir
@@ -292,6 +325,8 @@ def set_up(args) -> Run:
         "bf16": args.bf16, "eval_batch_size": args.eval_batch_size, "data_root": str(args.data_root), "device": str(device),
         "cuda_graph": graph, "reuse_freed_memory": reused, "deterministic": args.deterministic,
         "threads": torch.get_num_threads(),  # CPU timings depend on it
+        "machine": machine(device),
+        "command": args.command,
     }
     ckpt_path = out / CHECKPOINT
     state = None
@@ -358,6 +393,13 @@ def set_lr(opt, step: TrainStep, lr: float) -> None:
     if any(group["lr"] != lr for group in opt.param_groups):
         for group in opt.param_groups:
             group["lr"] = lr
+        step.forget_graph()
+
+
+def set_kl_weight(step: TrainStep, weight: float) -> None:
+    """The epoch's KL weight (warm-up); a CUDA graph captured with another one is captured anew."""
+    if weight != step.kl_weight:
+        step.kl_weight = weight
         step.forget_graph()
 
 
@@ -436,12 +478,14 @@ def train(args) -> int:
     progress = not args.no_progress and sys.stderr.isatty()
     step = TrainStep(model, opt, train_x, args.batch_size, run.cfg.objective, args.bf16, run.settings["cuda_graph"],
                      binarize=args.binarize == "dynamic")
+    step.free_bits = getattr(run.cfg, "free_bits", 0.0)
     for epoch in range(start, args.epochs):
         last = epoch == args.epochs - 1
         order = torch.randperm(n, generator=shuffle_gen).to(run.device) if args.shuffle else torch.arange(n, device=run.device)
         # Reconstructions of the last epoch trained; with early stopping any epoch may be the last.
         recon = torch.empty_like(train_x) if last or args.patience else None
         set_lr(opt, step, scheduled_lr(args.lr, args.lr_schedule, epoch))
+        set_kl_weight(step, kl_weight(getattr(run.cfg, "kl_warmup", 0), epoch))
         t0 = time.perf_counter()
         try:
             trained = train_epoch(step, order, recon, progress)
@@ -523,6 +567,7 @@ def diverged_message(run: Run, epoch: int, step: int | None, steps: int | None) 
 @cli("main.py")
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    args.command = shlex.join(["python", "main.py", *(sys.argv[1:] if argv is None else map(str, argv))])
     if args.download_only:
         for train_split in (True, False):
             load_mnist(args.data_root, train=train_split)  # downloads the four files when they are missing

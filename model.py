@@ -137,7 +137,10 @@ class ReportDecoder(nn.Module):
 class VAEBase(nn.Module):
     """The VAE around any encoder x -> (mu, logvar) and decoder z -> logits, with an
     optional adapter between them and z = mu + eps * std in between. `latent_shape` is
-    z's shape per image (the encoder's). The peers and composed models reuse it."""
+    z's shape per image (the encoder's). The peers and composed models reuse it.
+
+    An autoregressive decoder (`decoder.autoregressive`, vae/parts.py) also reads the image
+    whose likelihood it gives (teacher forcing), and draws new images pixel by pixel."""
 
     def __init__(self, cfg, encoder: nn.Module, decoder: nn.Module, adapter: nn.Module | None = None):
         super().__init__()
@@ -156,25 +159,39 @@ class VAEBase(nn.Module):
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return self.encoder(x)
 
-    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+    def _adapted(self, z: torch.Tensor) -> torch.Tensor:
         adapter = getattr(self, "adapter", None)
-        return self.decoder(z if adapter is None else adapter(z))
+        return z if adapter is None else adapter(z)
 
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """Pixel probabilities (B, 1, H, W)."""
-        return torch.sigmoid(self.decode_logits(z))
+    def decode_logits(self, z: torch.Tensor, x: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits of p(x|z), (B, 1, H, W); an autoregressive decoder needs the image x."""
+        if getattr(self.decoder, "autoregressive", False):
+            return self.decoder(self._adapted(z), x)
+        return self.decoder(self._adapted(z))
+
+    def decode(self, z: torch.Tensor, x: torch.Tensor | None = None) -> torch.Tensor:
+        """Pixel probabilities (B, 1, H, W) of p(x|z)."""
+        return torch.sigmoid(self.decode_logits(z, x))
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         mu, logvar = self.encode(x)
         z = self.reparameterize(mu, logvar)
-        return self.decode(z), mu, logvar
+        return self.decode(z, x), mu, logvar
+
+    @torch.no_grad()
+    def generate(self, z: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Pixel probabilities (B, 1, H, W) of new images from z alone; an autoregressive
+        decoder gives each pixel's, given the pixels it drew before it."""
+        if getattr(self.decoder, "autoregressive", False):
+            return self.decoder.generate(self._adapted(z), generator)[1]
+        return self.decode(z)
 
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """Decode n draws of z ~ N(0, I): true samples from the prior, (n, 1, H, W)."""
         device = next(self.parameters()).device
         z = torch.randn(n, *self.latent_shape, generator=generator, device=device)
-        return self.decode(z)
+        return self.generate(z, generator)
 
 
 class VAE(VAEBase):

@@ -54,3 +54,16 @@ def test_model_py_is_the_reports_model_alone():
 
 def test_readme_stays_short():
     assert len((ROOT / "README.md").read_bytes()) <= 10_000  # a page for users; notes go to benchmarks/, report/
+
+
+def test_the_floors_of_requirements_txt_are_the_pins_of_requirements_min():
+    def parse(name, op):
+        lines = [l.split("#")[0].strip() for l in (ROOT / name).read_text().splitlines()]
+        pairs = [l.split(op) for l in lines if l]
+        return {p.strip().lower(): tuple(map(int, v.strip().split("."))) for p, v in pairs}
+
+    def padded(v):
+        return v + (0,) * (3 - len(v))
+
+    floors, pins = parse("requirements.txt", ">="), parse("requirements-min.txt", "==")
+    assert {k: padded(v) for k, v in floors.items()} == {k: padded(v) for k, v in pins.items()}

@@ -165,7 +165,7 @@ def test_full_covariance_class_gaussians_match_the_encodings():
         def encode(self, x):
             return x.flatten(1)[:, :3], None
 
-        def decode(self, z):
+        def generate(self, z, generator=None):
             return z
 
     g = torch.Generator().manual_seed(0)

@@ -36,6 +36,14 @@ def _bounded(kind, low, what):
 
 positive_int = _bounded(int, 1, "at least 1")
 non_negative_int = _bounded(int, 0, "at least 0")
+non_negative_float = _bounded(float, 0.0, "a number of at least 0")
+
+
+def unit_fraction(text):
+    value = non_negative_float(text)
+    if value >= 1:
+        raise argparse.ArgumentTypeError(f"must be below 1, got {text}")
+    return value
 positive_float = _bounded(float, 1e-300, "a positive number")
 
 

@@ -15,6 +15,7 @@ import pickle
 import socket
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -199,7 +200,9 @@ def load_checkpoint(path: Path, map_location="cpu", require: tuple[str, ...] = (
         raise UserError(f"{path} is not a PyTorch file (torch.save writes a zip archive); pass a checkpoint.pt or "
                         "a pretrained .pt file")
     try:
-        state = torch.load(path, map_location=map_location, weights_only=True)
+        with warnings.catch_warnings():  # torch 2.1 warns of its own TypedStorage on every load
+            warnings.filterwarnings("ignore", message="TypedStorage is deprecated")
+            state = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError:
         # PyTorch's message suggests weights_only=False, which would run the file's code.
         raise UserError(f"{path} was refused: it holds objects other than tensors and plain containers, and loading "

@@ -40,8 +40,8 @@ def iwae_nats(model, x: torch.Tensor, k: int, rows: int = ROWS_PER_PASS,
         c = min(per_pass, k - start)
         eps = torch.randn((c, *mu.shape), generator=generator, device=x.device, dtype=mu.dtype)
         z = mu + eps * std  # (c, B, *latent_shape)
-        logits = model.decode_logits(z.flatten(0, 1))  # (c*B, 1, H, W)
         targets = x.expand(c, *x.shape).flatten(0, 1)
+        logits = model.decode_logits(z.flatten(0, 1), targets)  # (c*B, 1, H, W)
         log_px = -F.binary_cross_entropy_with_logits(logits, targets, reduction="none").flatten(1).sum(1).view(c, b)
         # log N(z; 0, I) - log N(z; mu, std^2); the log(2 pi) terms cancel
         log_ratio = (-0.5 * z.pow(2) + 0.5 * eps.pow(2) + 0.5 * logvar).flatten(2).sum(2)  # (c, B)
@@ -100,6 +100,6 @@ def sample_classes(model, means, scales, per_class: int, generator: torch.Genera
         z = means.unsqueeze(1) + eps * scales.unsqueeze(1)  # (10, per_class, *latent)
     else:  # full: L @ eps over the flattened latent
         z = means.unsqueeze(1) + (eps.flatten(2) @ scales.transpose(1, 2)).view_as(eps)
-    return model.decode(z.flatten(0, 1))
+    return model.generate(z.flatten(0, 1), generator)
 
 

@@ -151,6 +151,95 @@ class MLPDecoder(nn.Module):
         return self.fc_out(self.net(z)).view(-1, 1, self.size, self.size)  # (B, 1, s, s) logits
 
 
+@register_config
+@dataclass(frozen=True)
+class LSTMDecoderConfig:
+    """An LSTM over the image rows that predicts row t from z and the rows above it."""
+
+    arch: ClassVar[str] = "lstm-decoder"
+    image_size: int = 28
+    latent: int = 20
+    hidden: int = 256
+    masked: bool = False  # also a strictly lower-triangular map inside each row: pixels in raster order
+    uses_latent: bool = True  # False: z is ignored, an autoregressive model alone (the baseline z must beat)
+    row_dropout: float = 0.0  # in training, each row above is hidden with this chance (Bowman et al. 2016)
+    objective: str = "elbo"
+
+
+class LSTMDecoder(nn.Module):
+    """z (B, latent) and x (B, 1, s, s) -> logits (B, 1, s, s) of p(x|z) = prod_t p(row_t | z, rows < t).
+
+    z sets the LSTM's first hidden state and enters at every row; the input at row t is row
+    t-1 (zeros at t = 0), so training reads the whole image at once (teacher forcing). The
+    logits of row t come from the state after it; with `masked`, pixel j of a row also sees
+    pixels 0..j-1 of the same row through a masked linear map (MADE's mask, Germain et al.
+    2015). `generate` draws an image row by row (and pixel by pixel when masked).
+    """
+
+    autoregressive = True
+
+    def __init__(self, cfg: LSTMDecoderConfig):
+        super().__init__()
+        self.cfg = cfg
+        s, h = cfg.image_size, cfg.hidden
+        self.z_state = nn.Linear(cfg.latent, h)  # the first hidden state
+        self.z_input = nn.Linear(cfg.latent, h)  # z at every row
+        self.lstm = nn.LSTM(s + h, h, batch_first=True)
+        self.fc_out = nn.Linear(h, s)
+        if cfg.masked:
+            self.in_row = nn.Parameter(torch.zeros(s, s))
+            self.register_buffer("mask", torch.ones(s, s).tril(-1), persistent=False)  # j sees i < j
+        self.latent_shape = (cfg.latent,)
+
+    def _start(self, z: torch.Tensor):
+        """The z-input of every row (B, H) and the LSTM's first state."""
+        if not self.cfg.uses_latent:
+            z = torch.zeros_like(z)
+        h0 = torch.tanh(self.z_state(z)).unsqueeze(0)  # (1, B, H)
+        return self.z_input(z), (h0, torch.zeros_like(h0))
+
+    def _in_row(self, rows: torch.Tensor) -> torch.Tensor:
+        return rows @ (self.in_row * self.mask).t() if self.cfg.masked else 0  # (..., s): from pixels < j
+
+    def forward(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        b, s = z.shape[0], self.cfg.image_size
+        rows = x.reshape(b, s, s)  # (B, s, s)
+        above = torch.cat([rows.new_zeros(b, 1, s), rows[:, :-1]], 1)  # row t's input: row t-1
+        if self.training and self.cfg.row_dropout > 0:
+            keep = torch.rand(b, s, 1, device=rows.device) >= self.cfg.row_dropout
+            above = above * keep
+        z_in, state = self._start(z)
+        h, _ = self.lstm(torch.cat([above, z_in.unsqueeze(1).expand(b, s, -1)], 2), state)  # (B, s, H)
+        return (self.fc_out(h) + self._in_row(rows)).unsqueeze(1)  # (B, 1, s, s) logits
+
+    @torch.no_grad()
+    def generate(self, z: torch.Tensor, generator: torch.Generator | None = None):
+        """(images, probabilities, logits), each (B, 1, s, s): binary pixels drawn row by row
+        (pixel by pixel when masked), each pixel's probability given those drawn before it,
+        and its logit (what forward gives for the drawn image)."""
+        b, s = z.shape[0], self.cfg.image_size
+        z_in, state = self._start(z)
+        row = z.new_zeros(b, s)
+        images, logits = [], []
+        for _ in range(s):
+            h, state = self.lstm(torch.cat([row, z_in], 1).unsqueeze(1), state)
+            base = self.fc_out(h[:, 0])  # (B, s)
+            u = torch.rand(b, s, generator=generator, device=generator.device if generator else z.device).to(z.device)
+            if self.cfg.masked:
+                row = z.new_zeros(b, s)
+                for j in range(s):  # pixel j given pixels < j of this row
+                    logit_j = base[:, j] + row @ (self.in_row[j] * self.mask[j])
+                    row[:, j] = (u[:, j] < torch.sigmoid(logit_j)).to(z.dtype)
+                row_logits = base + self._in_row(row)
+            else:
+                row_logits = base
+                row = (u < torch.sigmoid(base)).to(z.dtype)
+            images.append(row)
+            logits.append(row_logits)
+        images, logits = (torch.stack(t, 1).unsqueeze(1) for t in (images, logits))
+        return images, torch.sigmoid(logits), logits
+
+
 # report-fullrank: the last transpose convolution makes 16 channels instead of 1, so each
 # row's logits come from 16 x 3 = 48 features through Linear(48, 28), and the logit matrix
 # can reach rank 28. The smallest change that lifts the bound (3K >= 28 needs K >= 10);
@@ -160,6 +249,11 @@ FULLRANK_CHANNELS = 16
 
 def _lstm_sizes(s: Sizes) -> VAEConfig:
     return s.report if s.lstm_hidden is None else dataclasses.replace(s.report, lstm_hidden=s.lstm_hidden)
+
+
+def _lstm_decoder_sizes(s: Sizes, masked: bool) -> LSTMDecoderConfig:
+    return LSTMDecoderConfig(latent=s.latent, hidden=s.decoder_hidden, masked=masked, uses_latent=not s.decoder_alone,
+                             row_dropout=s.row_dropout)
 
 
 def _fullrank_sizes(s: Sizes) -> VAEConfig:
@@ -183,6 +277,10 @@ for table, part in (
     (DECODERS, Part("conv", ConvVAEConfig, ConvDecoder, lambda s: ConvVAEConfig(latent=s.latent), "002's")),
     (DECODERS, Part("mlp", MLPVAEConfig, MLPDecoder, lambda s: MLPVAEConfig(hidden=s.mlp_hidden, latent=s.latent),
                     "pytorch/examples' (mirrors --mlp-hidden)")),
+    (DECODERS, Part("lstm", LSTMDecoderConfig, LSTMDecoder, lambda s: _lstm_decoder_sizes(s, masked=False),
+                    "an LSTM over the rows, each row's pixels together given z and the rows above")),
+    (DECODERS, Part("lstm-masked", LSTMDecoderConfig, LSTMDecoder, lambda s: _lstm_decoder_sizes(s, masked=True),
+                    "the lstm decoder with a masked map inside each row: pixels in raster order")),
 ):
     register_part(table, part)
 
@@ -205,8 +303,17 @@ class ComposedConfig:
     encoder_sizes: object
     decoder_sizes: object
     objective: str = "elbo"
+    # Against posterior collapse (the ELBO objective only): each latent dimension's KL, averaged
+    # over the batch, counts at least free_bits nats (Kingma et al. 2016); the KL's weight
+    # rises linearly to 1 over the first kl_warmup epochs (Bowman et al. 2016).
+    free_bits: float = 0.0
+    kl_warmup: int = 0
 
     def __post_init__(self):
+        if (self.free_bits or self.kl_warmup) and self.objective != "elbo":
+            raise ValueError("free bits and KL warm-up shape the elbo objective only")
+        if self.free_bits < 0 or self.kl_warmup < 0:
+            raise ValueError("free bits and KL warm-up cannot be negative")
         for kind, name, sizes, table in (("encoder", self.encoder, self.encoder_sizes, ENCODERS),
                                          ("decoder", self.decoder, self.decoder_sizes, DECODERS)):
             if name not in table:
@@ -236,12 +343,14 @@ def adapter(enc_shape: tuple[int, ...], dec_shape: tuple[int, ...]) -> nn.Module
     return nn.Sequential(nn.Flatten(), nn.Linear(math.prod(enc_shape), math.prod(dec_shape)), nn.Unflatten(1, dec_shape))
 
 
-def compose(encoder: str, decoder: str, sizes: Sizes = Sizes(VAEConfig()), objective: str = "elbo") -> ComposedConfig:
+def compose(encoder: str, decoder: str, sizes: Sizes = Sizes(VAEConfig()), objective: str = "elbo",
+            free_bits: float = 0.0, kl_warmup: int = 0) -> ComposedConfig:
     """The ComposedConfig of main.py's --encoder/--decoder, each part sized by its entry."""
     for kind, name, table in (("encoder", encoder, ENCODERS), ("decoder", decoder, DECODERS)):
         if name not in table:
             raise ValueError(f"unknown {kind} {name!r}: choose from {sorted(table)}")
-    return ComposedConfig(encoder, decoder, ENCODERS[encoder].sizes(sizes), DECODERS[decoder].sizes(sizes), objective)
+    return ComposedConfig(encoder, decoder, ENCODERS[encoder].sizes(sizes), DECODERS[decoder].sizes(sizes), objective,
+                          free_bits, kl_warmup)
 
 
 def part_names(cfg) -> tuple[str, str]:

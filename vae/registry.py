@@ -28,6 +28,9 @@ class Sizes:
     latent: int = 20
     lstm_hidden: int | None = None
     mlp_hidden: tuple[int, ...] = (400,)
+    decoder_hidden: int = 256  # the lstm decoders' LSTM width
+    decoder_alone: bool = False  # the lstm decoders ignore z
+    row_dropout: float = 0.0  # the lstm decoders' dropout of the rows they read
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import math
 import torch
 from tqdm import tqdm
 
-from model import LossParts, negative_elbo, training_loss
+from model import LossParts, kl_per_element, negative_elbo, training_loss
 from vae.data import binarize
 
 # Per-epoch history, in checkpoint.pt and model.pk. The first two are the original's keys.
@@ -68,6 +68,20 @@ def set_rng_state(state: dict, shuffle_gen: torch.Generator, device: torch.devic
         torch.cuda.set_rng_state(state["cuda"].cpu(), device)
 
 
+def shaped_kl(parts: LossParts, mu, logvar, free_bits: float, weight: float) -> LossParts:
+    """The elbo objective with its KL term shaped against posterior collapse: each latent
+    dimension's KL, averaged over the batch, counts at least `free_bits` nats, and the term is
+    weighted by `weight` (KL warm-up). `bce` and `kld` stay the ELBO's own terms."""
+    kl = kl_per_element(mu, logvar).flatten(1).mean(0)  # (D,): nats per latent dimension
+    term = kl.clamp(min=free_bits).sum() if free_bits else parts.kld
+    return LossParts(parts.bce + weight * term, parts.bce, parts.kld)
+
+
+def kl_weight(warmup_epochs: int, epoch: int) -> float:
+    """KL warm-up: the weight of 0-based `epoch`, rising linearly to 1 at epoch warmup_epochs - 1."""
+    return 1.0 if not warmup_epochs else min(1.0, (epoch + 1) / warmup_epochs)
+
+
 def per_image_nats(parts: LossParts, objective: str, x: torch.Tensor, mu: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """(BCE, KL) of a training loss as nats per image, whatever its objective (no extra pass)."""
     if objective == "report":  # means over pixels and over latent elements
@@ -106,6 +120,7 @@ class TrainStep:
         self.model, self.opt, self.data = model, opt, data
         self.batch_size, self.objective, self.bf16 = batch_size, objective, bf16
         self.binarize = binarize  # draw each batch's binary pixels afresh (--binarize dynamic)
+        self.free_bits, self.kl_weight = 0.0, 1.0  # the elbo objective's, as the model's config sets them
         self.use_graph = graph
         self.forget_graph()
 
@@ -127,6 +142,8 @@ class TrainStep:
         # instead, so train_epoch stops there with one line. Finite values pass unchanged.
         broken = torch.isnan(recon).any()
         parts = training_loss(recon.nan_to_num(nan=0.5), x, mu, logvar, self.objective)
+        if self.free_bits or self.kl_weight != 1:
+            parts = shaped_kl(parts, mu, logvar, self.free_bits, self.kl_weight)
         self.opt.zero_grad(set_to_none=not self.use_graph)
         parts.total.backward()
         self.opt.step()
