@@ -18,7 +18,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 
-from vae.cli import Parser, cli
+from vae.cli import Parser, cli, labelled_folders
 from vae.plotting import save_curve, save_image_grid
 from vae.samples import PER_CLASS, digits_per_class, prior_samples
 from vae.presets import ARCHS
@@ -150,13 +150,7 @@ def main(argv=None) -> int:
     p.add_argument("--classifier", type=Path, default=None, help="classifier.pt: state its own accuracy")
     p.add_argument("--data-root", type=Path, default=None, help="MNIST: also draw each model's digits per class")
     args = p.parse_args(argv)
-    pairs = []
-    for item in args.runs:
-        label, sep, folder = item.rpartition("=")
-        if not sep or not label:
-            raise UserError(f"{item!r} is not LABEL=FOLDER")
-        pairs.append((label, Path(folder)))
-    print(f"wrote {build(pairs, args.out, args.k, args.classifier, args.data_root)}")
+    print(f"wrote {build(labelled_folders(args.runs), args.out, args.k, args.classifier, args.data_root)}")
     return 0
 
 

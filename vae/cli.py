@@ -8,6 +8,7 @@ import functools
 import math
 import os
 import sys
+from pathlib import Path
 
 import torch
 
@@ -45,6 +46,17 @@ def unit_fraction(text):
         raise argparse.ArgumentTypeError(f"must be below 1, got {text}")
     return value
 positive_float = _bounded(float, 1e-300, "a positive number")
+
+
+def labelled_folders(items: list[str]) -> list[tuple[str, Path]]:
+    """LABEL=FOLDER arguments as (label, folder) pairs; the folder may start with ~."""
+    pairs = []
+    for item in items:
+        label, sep, folder = item.rpartition("=")
+        if not sep or not label:
+            raise UserError(f"{item!r} is not LABEL=FOLDER")
+        pairs.append((label, Path(folder).expanduser()))
+    return pairs
 
 
 def pick_device(name: str) -> torch.device:

@@ -1,0 +1,196 @@
+"""The field's yardstick: our models on binarized MNIST beside the published table.
+
+    python -m report.benchmark "pytorch/examples=runs/bench/examples" "repaired LSTM VAE=runs/bench/repaired" \
+        --calibration runs/burda_vae
+
+Each run folder holds what `main.py --binarize dynamic` wrote, and the evaluation_k<K>.json of
+`evaluate.py --checkpoint RUN/checkpoint.pt --data-root ../shared/data --k 5000`; a label given
+more than once gathers seeds (mean ± sd). The calibration folder holds Burda et al.'s VAE
+(`--arch burda-vae`) with its checkpoint_stage<i>.pt and evaluation_stage<i>_k<K>.json.
+Writes report/benchmark.json, report/benchmark.md and report/benchmark/<name>.png (prior
+samples as pixel probabilities), or into --out.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+from vae.cli import Parser, cli, labelled_folders
+from vae.files import CHECKPOINT, UserError, load_checkpoint, write_text
+from vae.plotting import save_image_grid
+from vae.samples import prior_samples
+from vae.training import burda_stage
+
+# Published log-likelihoods on binarized MNIST, nats per image (lower is better). "checked"
+# says what the number was held against; a row not yet checked says so in the table.
+PUBLISHED = [
+    dict(name="VAE, 1 stochastic layer, k = 1", nats=86.76, binarization="dynamic", estimator="IWAE bound, k = 5,000",
+         source="Burda, Grosse & Salakhutdinov, Importance Weighted Autoencoders, ICLR 2016, Table 1", checked=False),
+    dict(name="VAE, 2 stochastic layers, k = 1", nats=85.33, binarization="dynamic", estimator="IWAE bound, k = 5,000",
+         source="Burda, Grosse & Salakhutdinov, Importance Weighted Autoencoders, ICLR 2016, Table 1", checked=False),
+    dict(name="IWAE, 2 stochastic layers, k = 50", nats=82.90, binarization="dynamic", estimator="IWAE bound, k = 5,000",
+         source="Burda, Grosse & Salakhutdinov, Importance Weighted Autoencoders, ICLR 2016, Table 1", checked=False),
+    dict(name="DRAW without attention (LSTM encoder and decoder)", nats=87.40, binarization="static",
+         estimator="negative ELBO (an upper bound)",
+         source="Gregor, Danihelka, Graves, Rezende & Wierstra, DRAW, ICML 2015", checked=False),
+    dict(name="DRAW with attention", nats=80.97, binarization="static", estimator="negative ELBO (an upper bound)",
+         source="Gregor, Danihelka, Graves, Rezende & Wierstra, DRAW, ICML 2015", checked=False),
+    dict(name="Ladder VAE", nats=81.74, binarization="dynamic", estimator="importance sampling",
+         source="Sønderby, Raiko, Maaløe, Sønderby & Winther, Ladder Variational Autoencoders, NeurIPS 2016",
+         checked=False),
+    dict(name="VAE with IAF", nats=79.10, binarization="dynamic", estimator="importance sampling",
+         source="Kingma, Salimans, Jozefowicz, Chen, Sutskever & Welling, Improved Variational Inference with "
+                "Inverse Autoregressive Flow, NeurIPS 2016", checked=False),
+    dict(name="VLAE", nats=78.53, binarization="dynamic", estimator="importance sampling",
+         source="Chen, Kingma, Salimans, Duan, Dhariwal, Schulman, Sutskever & Abbeel, Variational Lossy "
+                "Autoencoder, ICLR 2017", checked=False),
+    dict(name="PixelRNN", nats=79.20, binarization="static", estimator="exact",
+         source="van den Oord, Kalchbrenner & Kavukcuoglu, Pixel Recurrent Neural Networks, ICML 2016", checked=False),
+    dict(name="NVAE", nats=78.01, binarization="dynamic", estimator="importance sampling",
+         source="Vahdat & Kautz, NVAE: A Deep Hierarchical Variational Autoencoder, NeurIPS 2020", checked=False),
+]
+
+
+def evaluation(folder: Path, stem: str = "") -> dict:
+    """The evaluation JSON of the largest k (then the most test images) for checkpoint<stem>.pt."""
+    prefix = "evaluation" + (f"_{stem}" if stem else "")
+    found = [json.loads(p.read_text()) for p in folder.glob(f"{prefix}_k*.json") if p.stem.rsplit("_k", 1)[0] == prefix]
+    if not found:
+        name = f"checkpoint_{stem}.pt" if stem else CHECKPOINT
+        raise UserError(f"{folder} has no {prefix}_k*.json: run evaluate.py --checkpoint {folder / name} --k 5000 first")
+    return max(found, key=lambda e: (e["iwae_k"], e["test_images"]))
+
+
+def model_names(config: dict) -> tuple[str, str]:
+    if config["arch"] == "composed":
+        return config["encoder"], config["decoder"]
+    return {"lstm": ("lstm", "report"), "conv": ("conv", "conv"), "mlp": ("mlp", "mlp")}[config["arch"]]
+
+
+def run_row(label: str, folder: Path) -> dict:
+    state = load_checkpoint(folder / CHECKPOINT)
+    train, config = state["train_config"], state["config"]
+    if train.get("binarize") != "dynamic":
+        raise UserError(f"{folder} was not trained with --binarize dynamic: its nats are not on this scale")
+    ev = evaluation(folder)
+    encoder, decoder = model_names(config)
+    seconds = state["history"]["epoch_seconds"]
+    return {"name": label, "encoder": encoder, "decoder": decoder, "objective": config["objective"],
+            "epochs": state["epoch"], "seed": train["seed"], "test_images": ev["test_images"], "k": ev["iwae_k"],
+            "nats": ev["iwae_nats"], "se": ev["iwae_se"], "negative_elbo": ev["negative_elbo"], "kl": ev["kld"],
+            "active_units": ev["active_kl"], "latent_dims": ev["latent_dims"],
+            "seconds_per_epoch": statistics.median(seconds), "machine": train.get("machine", "this 2-core CPU"),
+            "command": train.get("command", ""), "evaluation_seconds": ev["iwae_seconds"], "folder": str(folder)}
+
+
+def gathered(rows: list[dict]) -> dict:
+    """Rows of one label (seeds) as one: means, and the spread of the nats over seeds."""
+    first = dict(rows[0])
+    for key in ("nats", "negative_elbo", "kl", "active_units", "seconds_per_epoch"):
+        first[key] = statistics.mean(r[key] for r in rows)
+    first["seeds"] = [r["seed"] for r in rows]
+    first["nats_per_seed"] = [r["nats"] for r in rows]
+    first["nats_sd"] = statistics.stdev(first["nats_per_seed"]) if len(rows) > 1 else None
+    first["commands"] = [r["command"] for r in rows]
+    for key in ("seed", "command", "folder"):
+        first.pop(key)
+    return first
+
+
+def calibration_rows(folder: Path) -> list[dict]:
+    rows = []
+    for ckpt in sorted(folder.glob("checkpoint_stage*.pt"), key=lambda p: int(p.stem.removeprefix("checkpoint_stage"))):
+        stem = ckpt.stem.removeprefix("checkpoint_")
+        try:
+            ev = evaluation(folder, stem)
+        except UserError:
+            continue  # a stage not yet evaluated
+        epoch = load_checkpoint(ckpt)["epoch"]
+        rows.append({"stage": burda_stage(epoch - 1), "passes": epoch, "test_images": ev["test_images"],
+                     "k": ev["iwae_k"], "nats": ev["iwae_nats"], "se": ev["iwae_se"],
+                     "negative_elbo": ev["negative_elbo"], "active_units": ev["active_kl"], "published": 86.76})
+    return rows
+
+
+def fmt(v, digits=2):
+    return "–" if v is None else f"{v:.{digits}f}"
+
+
+def markdown(ours: list[dict], calibration: list[dict]) -> str:
+    md = ["# Binarized MNIST: our models beside the published table", "",
+          "Test log-likelihood in nats per image (lower is better), estimated by the importance-weighted bound "
+          "with k samples (`evaluate.py --k 5000`; at k = 5,000 the literature's estimate), on MNIST binarized "
+          "dynamically: every training batch drawn afresh as u ≤ x, the test set once with seed 123 "
+          "(`main.py --binarize dynamic`). The grey-level figures elsewhere in this repository are binary "
+          "cross-entropy on grey pixels: not likelihoods, and not on this scale.", "",
+          "## Ours", "",
+          "| model | encoder / decoder | objective | epochs | seeds | test images | k | nats (± se over images) "
+          "| −ELBO | KL | active units | s / epoch |",
+          "|" + " --- |" * 12]
+    for r in sorted(ours, key=lambda r: r["nats"]):
+        seeds = ", ".join(map(str, r["seeds"]))
+        nats = fmt(r["nats"]) + (f" ± {fmt(r['nats_sd'])} sd over seeds" if r["nats_sd"] is not None else
+                                 f" ± {fmt(r['se'])}")
+        md.append(f"| {r['name']} | {r['encoder']} / {r['decoder']} | {r['objective']} | {r['epochs']} | {seeds} | "
+                  f"{r['test_images']:,} | {r['k']:,} | {nats} | {fmt(r['negative_elbo'])} | {fmt(r['kl'])} | "
+                  f"{r['active_units']:.0f} of {r['latent_dims']} | {r['seconds_per_epoch']:.0f} ({r['machine']}) |")
+    if calibration:
+        md += ["", "## Calibration: Burda et al.'s VAE, 1 stochastic layer (`--arch burda-vae`)", "",
+               "Their schedule: stage i of 3^i passes at learning rate 0.001·10^(−i/7). Their figure, 86.76, is "
+               "after all 8 stages (3,280 passes).", "",
+               "| stage | passes | test images | k | nats (± se) | −ELBO | active units | theirs |", "|" + " --- |" * 8]
+        for r in calibration:
+            md.append(f"| {r['stage']} | {r['passes']:,} | {r['test_images']:,} | {r['k']:,} | {fmt(r['nats'])} ± "
+                      f"{fmt(r['se'])} | {fmt(r['negative_elbo'])} | {r['active_units']} | {r['published']} |")
+    md += ["", "## Published", "", "| model | nats | binarization | estimator | source | checked |", "|" + " --- |" * 6]
+    for p in sorted(PUBLISHED, key=lambda p: -p["nats"]):
+        md.append(f"| {p['name']} | {p['nats']:.2f} | {p['binarization']} | {p['estimator']} | {p['source']} | "
+                  f"{'yes' if p['checked'] else 'not yet: as quoted'} |")
+    md += ["", "\"static\": the fixed binarization of Larochelle & Murray (2011), 1-2 nats harder than dynamic "
+           "(Burda et al.'s code's README).", "", "## Prior samples", "",
+           "Pixel probabilities of images decoded from z ~ N(0, I) (an autoregressive decoder's: each pixel's "
+           "probability given the pixels drawn before it), not binary draws.", ""]
+    md += [f"![{r['name']}](benchmark/{tag(r['name'])}.png)" for r in sorted(ours, key=lambda r: r["nats"])]
+    md += ["", "## Commands", ""] + [f"- {r['name']}: `{c}`" for r in ours for c in r["commands"] if c]
+    return "\n".join(md) + "\n"
+
+
+def tag(name: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")
+
+
+def build(pairs: list[tuple[str, Path]], calibration: Path | None, out: Path) -> Path:
+    rows: dict[str, list[dict]] = {}
+    for label, folder in pairs:
+        rows.setdefault(label, []).append(run_row(label, folder))
+    ours = [gathered(r) for r in rows.values()]
+    (out / "benchmark").mkdir(parents=True, exist_ok=True)
+    for label, folder in dict(pairs).items():  # the last folder of a label: its grid
+        save_image_grid(prior_samples(folder / CHECKPOINT, 100, seed=0), out / "benchmark" / f"{tag(label)}.png",
+                        f"{label}: pixel probabilities of 100 images from z ~ N(0, I)")
+    stages = calibration_rows(calibration) if calibration is not None else []
+    write_text(out / "benchmark.json", json.dumps({"ours": ours, "calibration": stages, "published": PUBLISHED},
+                                                  indent=1) + "\n")
+    path = out / "benchmark.md"
+    write_text(path, markdown(ours, stages))
+    return path
+
+
+@cli("benchmark.py")
+def main(argv=None) -> int:
+    p = Parser(prog="benchmark.py", description="Write report/benchmark.md and .json from binarized-MNIST run folders.")
+    p.add_argument("runs", nargs="*", metavar="LABEL=FOLDER", help="a label and a folder written by main.py")
+    p.add_argument("--calibration", type=Path, default=None, help="the --arch burda-vae run folder")
+    p.add_argument("--out", type=Path, default=ROOT / "report", help="default: report/")
+    args = p.parse_args(argv)
+    print(f"wrote {build(labelled_folders(args.runs), args.calibration, args.out)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,45 @@
+"""report/benchmark.py end to end on tiny binarized runs: seeds gathered, the calibration's
+stages, the published rows with their sources, a grey-level run refused."""
+
+import json
+
+import evaluate
+import main
+from conftest import load_script
+
+
+def train(out, mnist_root, *extra):
+    assert main.main(["--data-root", str(mnist_root), "--out-dir", str(out), "--limit", "200", "--epochs", "1",
+                      "--device", "cpu", "--no-progress", *extra]) == 0
+
+
+def evaluated(checkpoint, mnist_root):
+    assert evaluate.main(["--checkpoint", str(checkpoint), "--data-root", str(mnist_root), "--k", "5", "--limit", "50",
+                          "--device", "cpu", "--no-progress"]) == 0
+
+
+def test_the_benchmark_table_from_tiny_runs(mnist_root, tmp_path):
+    for seed in (0, 1):
+        train(tmp_path / f"ex{seed}", mnist_root, "--arch", "examples", "--binarize", "dynamic", "--seed", str(seed))
+        evaluated(tmp_path / f"ex{seed}" / "checkpoint.pt", mnist_root)
+    train(tmp_path / "burda", mnist_root, "--arch", "burda-vae")
+    evaluated(tmp_path / "burda" / "checkpoint_stage0.pt", mnist_root)
+    bench = load_script("report/benchmark.py")
+    out = tmp_path / "report"
+    assert bench.main([f"examples={tmp_path / 'ex0'}", f"examples={tmp_path / 'ex1'}",
+                       "--calibration", str(tmp_path / "burda"), "--out", str(out)]) == 0
+    data = json.loads((out / "benchmark.json").read_text())
+    (row,) = data["ours"]
+    assert row["seeds"] == [0, 1] and row["nats_sd"] is not None and row["k"] == 5 and row["test_images"] == 50
+    assert (row["encoder"], row["decoder"], row["objective"]) == ("mlp", "mlp", "elbo-sum")
+    assert row["commands"][0].startswith("python main.py --data-root") and "--binarize dynamic" in row["commands"][0]
+    (stage,) = data["calibration"]
+    assert (stage["stage"], stage["passes"], stage["published"]) == (0, 1, 86.76)
+    assert len(data["published"]) >= 8 and all(p["source"] for p in data["published"])
+    page = (out / "benchmark.md").read_text()
+    assert "| examples | mlp / mlp | elbo-sum | 1 | 0, 1 | 50 | 5 |" in page and "Calibration" in page
+    assert (out / "benchmark" / "examples.png").read_bytes()[:4] == b"\x89PNG"
+
+    train(tmp_path / "grey", mnist_root, "--arch", "examples")
+    evaluated(tmp_path / "grey" / "checkpoint.pt", mnist_root)
+    assert bench.main([f"grey={tmp_path / 'grey'}", "--out", str(out)]) == 2  # grey levels: not on this scale
