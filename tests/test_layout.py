@@ -67,3 +67,9 @@ def test_the_floors_of_requirements_txt_are_the_pins_of_requirements_min():
 
     floors, pins = parse("requirements.txt", ">="), parse("requirements-min.txt", "==")
     assert {k: padded(v) for k, v in floors.items()} == {k: padded(v) for k, v in pins.items()}
+
+
+def test_readme_names_no_path_outside_the_repository_but_the_ci_example():
+    for line in (ROOT / "README.md").read_text().splitlines():
+        if "../" in line:
+            assert "../shared/data" in line and "CI" in line, line
