@@ -160,6 +160,9 @@ class LSTMDecoderConfig:
     image_size: int = 28
     latent: int = 20
     hidden: int = 256
+    # z enters every row through a projection this wide: a narrow one keeps the LSTM's input
+    # small (the likelihood's cost at k = 5,000 is the decoder's, 5,000 times over).
+    z_input: int = 32
     masked: bool = False  # also a strictly lower-triangular map inside each row: pixels in raster order
     uses_latent: bool = True  # False: z is ignored, an autoregressive model alone (the baseline z must beat)
     row_dropout: float = 0.0  # in training, each row above is hidden with this chance (Bowman et al. 2016)
@@ -183,8 +186,8 @@ class LSTMDecoder(nn.Module):
         self.cfg = cfg
         s, h = cfg.image_size, cfg.hidden
         self.z_state = nn.Linear(cfg.latent, h)  # the first hidden state
-        self.z_input = nn.Linear(cfg.latent, h)  # z at every row
-        self.lstm = nn.LSTM(s + h, h, batch_first=True)
+        self.z_input = nn.Linear(cfg.latent, cfg.z_input)  # z at every row
+        self.lstm = nn.LSTM(s + cfg.z_input, h, batch_first=True)
         self.fc_out = nn.Linear(h, s)
         if cfg.masked:
             self.in_row = nn.Parameter(torch.zeros(s, s))
@@ -192,7 +195,7 @@ class LSTMDecoder(nn.Module):
         self.latent_shape = (cfg.latent,)
 
     def _start(self, z: torch.Tensor):
-        """The z-input of every row (B, H) and the LSTM's first state."""
+        """The z-input of every row (B, z_input) and the LSTM's first state."""
         if not self.cfg.uses_latent:
             z = torch.zeros_like(z)
         h0 = torch.tanh(self.z_state(z)).unsqueeze(0)  # (1, B, H)
