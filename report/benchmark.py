@@ -85,7 +85,20 @@ def run_row(label: str, folder: Path) -> dict:
             "nats": ev["iwae_nats"], "se": ev["iwae_se"], "negative_elbo": ev["negative_elbo"], "kl": ev["kld"],
             "active_units": ev["active_kl"], "latent_dims": ev["latent_dims"],
             "seconds_per_epoch": statistics.median(seconds), "machine": train.get("machine", "this 2-core CPU"),
-            "command": train.get("command", ""), "evaluation_seconds": ev["iwae_seconds"], "folder": str(folder)}
+            "command": train.get("command") or command_of(train, folder), "evaluation_seconds": ev["iwae_seconds"],
+            "folder": str(folder)}
+
+
+def command_of(train: dict, folder: Path) -> str:
+    """The main.py command of a run that predates the recorded one: its settings as flags
+    (the --arch presets' runs; a composed run's parts are in its recorded command only)."""
+    if train["arch"] == "composed":
+        return ""
+    flags = [f"--arch {train['arch']}", f"--epochs {train['epochs']}", f"--batch-size {train['batch_size']}",
+             f"--lr {train['lr']:g}", "--betas " + " ".join(f"{b:g}" for b in train["betas"]),
+             "--shuffle" if train["shuffle"] else "--no-shuffle", f"--patience {train['patience'] or 0}",
+             f"--binarize {train['binarize']}", f"--seed {train['seed']}"] + (["--model 2"] if train["model"] == 2 else [])
+    return f"python main.py --data-root ../shared/data --out-dir {folder} " + " ".join(flags)
 
 
 def gathered(rows: list[dict]) -> dict:
