@@ -134,14 +134,14 @@ def fmt(v, digits=2):
     return "–" if v is None else f"{v:.{digits}f}"
 
 
-def markdown(ours: list[dict], calibration: list[dict]) -> str:
+def markdown(ours: list[dict], calibration: list[dict], note: str = "") -> str:
     md = ["# Binarized MNIST: our models beside the published table", "",
           "Test log-likelihood in nats per image (lower is better), estimated by the importance-weighted bound "
           "with k samples (`evaluate.py --k 5000`; at k = 5,000 the literature's estimate), on MNIST binarized "
           "dynamically: every training batch drawn afresh as u ≤ x, the test set once with seed 123 "
           "(`main.py --binarize dynamic`). The grey-level figures elsewhere in this repository are binary "
           "cross-entropy on grey pixels: not likelihoods, and not on this scale.", "",
-          "## Ours", "",
+          *([note, ""] if note else []), "## Ours", "",
           "| model | encoder / decoder | objective | epochs | seeds | test images | k | nats (± se over images) "
           "| −ELBO | KL | active units | s / epoch |",
           "|" + " --- |" * 12]
@@ -177,7 +177,7 @@ def tag(name: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")
 
 
-def build(pairs: list[tuple[str, Path]], calibration: Path | None, out: Path) -> Path:
+def build(pairs: list[tuple[str, Path]], calibration: Path | None, out: Path, note: str = "") -> Path:
     rows: dict[str, list[dict]] = {}
     for label, folder in pairs:
         rows.setdefault(label, []).append(run_row(label, folder))
@@ -190,7 +190,7 @@ def build(pairs: list[tuple[str, Path]], calibration: Path | None, out: Path) ->
     write_text(out / "benchmark.json", json.dumps({"ours": ours, "calibration": stages, "published": PUBLISHED},
                                                   indent=1) + "\n")
     path = out / "benchmark.md"
-    write_text(path, markdown(ours, stages))
+    write_text(path, markdown(ours, stages, note))
     return path
 
 
@@ -200,8 +200,9 @@ def main(argv=None) -> int:
     p.add_argument("runs", nargs="*", metavar="LABEL=FOLDER", help="a label and a folder written by main.py")
     p.add_argument("--calibration", type=Path, default=None, help="the --arch burda-vae run folder")
     p.add_argument("--out", type=Path, default=ROOT / "report", help="default: report/")
+    p.add_argument("--note", default="", help="a paragraph under the title, e.g. which rows are still running")
     args = p.parse_args(argv)
-    print(f"wrote {build(labelled_folders(args.runs), args.calibration, args.out)}")
+    print(f"wrote {build(labelled_folders(args.runs), args.calibration, args.out, args.note)}")
     return 0
 
 
