@@ -407,13 +407,14 @@ def epoch_record(trained, test: dict, train_s: float, eval_s: float, n: int, bat
     """One epoch's history values by key (HISTORY_KEYS), from train_epoch's result and the
     test evaluation; Table 1 logs the last batch's loss and KLD."""
     mean_loss, mean_kld, parts, steps = trained
+    recorded = grouped_steps(steps, every)
     return {
         "train_loss_history": parts.total.item(), "train_regularization_terms": parts.kld.item(),
         "train_loss_epoch_mean": mean_loss, "train_kld_epoch_mean": mean_kld,
         "test_negative_elbo": test["negative_elbo"], "test_bce": test["bce"], "test_kld": test["kld"],
         "epoch_seconds": train_s, "eval_seconds": eval_s,
         "train_bce_epoch_mean": (steps[:, 0] * steps.new_tensor(batch_sizes(n, batch_size))).sum().item() / n,
-        "step_bce": grouped_steps(steps, every)[:, 0].tolist(), "step_kld": grouped_steps(steps, every)[:, 1].tolist(),
+        "step_bce": recorded[:, 0].tolist(), "step_kld": recorded[:, 1].tolist(),
     }
 
 

@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 from vae.cli import Parser, cli, labelled_folders
 from vae.files import CHECKPOINT, UserError, load_checkpoint, write_text
+from vae.parts import model_config, part_names
 from vae.plotting import save_image_grid
 from vae.samples import prior_samples
 from vae.training import burda_stage
@@ -66,19 +67,13 @@ def evaluation(folder: Path, stem: str = "") -> dict:
     return max(found, key=lambda e: (e["iwae_k"], e["test_images"]))
 
 
-def model_names(config: dict) -> tuple[str, str]:
-    if config["arch"] == "composed":
-        return config["encoder"], config["decoder"]
-    return {"lstm": ("lstm", "report"), "conv": ("conv", "conv"), "mlp": ("mlp", "mlp")}[config["arch"]]
-
-
 def run_row(label: str, folder: Path) -> dict:
     state = load_checkpoint(folder / CHECKPOINT)
     train, config = state["train_config"], state["config"]
     if train.get("binarize") != "dynamic":
         raise UserError(f"{folder} was not trained with --binarize dynamic: its nats are not on this scale")
     ev = evaluation(folder)
-    encoder, decoder = model_names(config)
+    encoder, decoder = part_names(model_config(config))
     seconds = state["history"]["epoch_seconds"]
     return {"name": label, "encoder": encoder, "decoder": decoder, "objective": config["objective"],
             "epochs": state["epoch"], "seed": train["seed"], "test_images": ev["test_images"], "k": ev["iwae_k"],

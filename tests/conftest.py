@@ -8,7 +8,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # tests import model, main, generator from the repo root
 
-from vae.files import MNIST_FILES  # noqa: E402  (found through the line above)
+from vae.files import mnist_present  # noqa: E402  (found through the line above)
 
 
 def script_argv(relative: str) -> list[str]:
@@ -40,7 +40,7 @@ DOWNLOAD_COMMAND = "python main.py --download-only"
 
 def find_mnist(candidates=None) -> Path | None:
     for root in MNIST_CANDIDATES if candidates is None else candidates:
-        if all((root / "MNIST" / "raw" / name).is_file() for name in MNIST_FILES):
+        if mnist_present(root):
             return root
     return None
 

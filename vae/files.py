@@ -244,7 +244,7 @@ def load_mnist(root: Path, train: bool, with_labels: bool = False):
     root = Path(root)
     raw = root / "MNIST" / "raw"
     split = "training" if train else "test"
-    if not all((raw / name).is_file() for name in MNIST_FILES):
+    if not mnist_present(root):
         download_mnist(root, raw)
     prefix = "train" if train else "t10k"
     try:
@@ -258,6 +258,11 @@ def load_mnist(root: Path, train: bool, with_labels: bool = False):
     if labels.ndim != 1 or len(labels) != len(images) or (len(labels) and not 0 <= int(labels.min()) <= int(labels.max()) <= 9):
         raise UserError(f"MNIST {split} labels in {raw} are corrupt: expected {len(images)} labels from 0 to 9")
     return (images, labels) if with_labels else images
+
+
+def mnist_present(root: Path) -> bool:
+    """Whether <root>/MNIST/raw holds MNIST's four files (intact or not)."""
+    return all((Path(root) / "MNIST" / "raw" / name).is_file() for name in MNIST_FILES)
 
 
 def download_mnist(root: Path, raw: Path) -> None:
