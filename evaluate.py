@@ -116,6 +116,11 @@ def run(args) -> dict:
     device = pick_device(args.device)
     if device.type == "cpu":
         reuse_freed_memory()  # as main.py: the big activations are reused, not page-faulted in afresh
+    if device.type == "cuda":
+        # A likelihood in float32, as on a CPU: PyTorch lets cuDNN's convolutions and LSTMs
+        # round their inputs to TF32 (10-bit mantissa) by default, an error summed over 784 pixels.
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cuda.matmul.allow_tf32 = False
     state = load_checkpoint(args.checkpoint, map_location=device)
     model = model_from_state(state, args.checkpoint, device)
     cfg = model.cfg
