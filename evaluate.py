@@ -27,7 +27,8 @@ from tqdm import tqdm
 from vae.cli import Parser, cli, pick_device, positive_int
 from vae.data import BINARIZATIONS, TEST_BINARIZATION_SEED, binarized_once, prepare_images
 from vae.files import UserError, load_checkpoint, load_mnist, model_from_state, save_checkpoint, write_text
-from vae.measures import ROWS_PER_PASS, active_units, class_latent_gaussians, iwae_nats, sample_classes
+from vae.measures import (ROWS_PER_PASS, active_units, class_latent_gaussians, iwae_nats, reconstruction_accuracy,
+                          sample_classes)
 from vae.samples import COVARIANCES, FULL_COV_MAX, check_covariance
 from vae.training import evaluate, reuse_freed_memory
 
@@ -144,23 +145,29 @@ def run(args) -> dict:
         "iwae_seconds": iwae_s, "seed": args.seed, "device": str(device), **active_units(model, x),
     }
     if args.classifier is not None:
-        result.update(class_accuracy(model, args, device))
+        result.update(class_accuracy(model, args, device, x, binarize))
     return result
 
 
-def class_accuracy(model, args, device) -> dict:
-    """The share of per-class digits (class-fitted latent Gaussians) that the judge reads as asked."""
+def class_accuracy(model, args, device, x: torch.Tensor, binarize: str) -> dict:
+    """The share of per-class digits (class-fitted latent Gaussians) that the judge reads as
+    asked, and of the test images x whose reconstructions it reads as their own class."""
     from vae.classifier import load_classifier, predict
 
     judge = load_classifier(args.classifier, device)
     train_images, labels = load_mnist(args.data_root, train=True, with_labels=True)
+    train = prepare_images(train_images, model.cfg, device)
+    if binarize == "dynamic":  # encoded as the model saw its training images
+        train = binarized_once(train, TEST_BINARIZATION_SEED)
     full = args.class_covariance == "full"
-    means, scales = class_latent_gaussians(model, prepare_images(train_images, model.cfg, device), labels.to(device),
-                                           full=full)
+    means, scales = class_latent_gaussians(model, train, labels.to(device), full=full)
     digits = sample_classes(model, means, scales, args.per_class, torch.Generator().manual_seed(args.seed))
     asked = torch.arange(len(means), device=device).repeat_interleave(args.per_class)
+    test_labels = load_mnist(args.data_root, train=False, with_labels=True)[1][: len(x)]
+    recon = reconstruction_accuracy(model, judge, x, test_labels, torch.Generator(device=x.device).manual_seed(args.seed))
     return {"per_class": args.per_class, "class_covariance": args.class_covariance,
-            "class_accuracy": (predict(judge, digits) == asked).float().mean().item()}
+            "class_accuracy": (predict(judge, digits) == asked).float().mean().item(),
+            "reconstruction_accuracy": recon}
 
 
 @cli("evaluate.py")
@@ -174,7 +181,8 @@ def main(argv=None) -> int:
           + f": negative ELBO {result['negative_elbo']:.2f} nats ({result['elbo_seconds']:.1f} s), "
           f"importance-weighted bound k={args.k} {result['iwae_nats']:.2f} ± {result['iwae_se']:.2f} nats "
           f"({result['iwae_seconds']:.1f} s), {result['active_kl']} of {result['latent_dims']} latent dimensions active"
-          + (f", {result['class_accuracy']:.1%} of {10 * args.per_class} per-class digits classified as asked"
+          + (f", {result['class_accuracy']:.1%} of {10 * args.per_class} per-class digits classified as asked, "
+             f"{result['reconstruction_accuracy']:.1%} of the test images' reconstructions as their own class"
              if "class_accuracy" in result else "") + f"; wrote {out}")
     (args.checkpoint.parent / (output_name(args).removesuffix(".json") + ".partial.pt")).unlink(missing_ok=True)
     return 0

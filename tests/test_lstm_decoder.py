@@ -108,3 +108,31 @@ def test_a_killed_run_resumes_bit_exactly(mnist_root, tmp_path):
         assert torch.equal(whole["model"][key], parts["model"][key]), key
     assert whole["history"]["test_negative_elbo"] == parts["history"]["test_negative_elbo"]
     assert whole["config"]["decoder_sizes"]["masked"] and whole["config"]["free_bits"] == 0.05
+
+
+def test_reconstruction_accuracy_reads_the_class_through_z():
+    """Reconstructions are drawn from the posterior mean alone, never from x: a stub model
+    whose z carries the label in its first 10 values, a stub judge that reads them back."""
+    from vae.measures import reconstruction_accuracy
+
+    class Stub(torch.nn.Module):
+        def encode(self, x):
+            return x.flatten(1)[:, :10], None  # mu: the first 10 pixels
+
+        def generate(self, z, generator=None):
+            image = torch.zeros(len(z), 1, 28, 28)
+            image.view(len(z), -1)[:, :10] = z
+            return image
+
+        def decode_logits(self, z, x=None):
+            raise AssertionError("a reconstruction must not read x (teacher forcing)")
+
+    class Judge(torch.nn.Module):
+        def forward(self, x):
+            return x.flatten(1)[:, :10]  # logits: the first 10 pixels
+
+    labels = torch.arange(30) % 10
+    x = torch.zeros(30, 1, 28, 28)
+    x.view(30, -1)[torch.arange(30), labels] = 1
+    assert reconstruction_accuracy(Stub(), Judge(), x, labels, batch_size=7) == 1
+    assert reconstruction_accuracy(Stub(), Judge(), x, (labels + 1) % 10) == 0

@@ -7,7 +7,7 @@ import pytest
 
 from conftest import ROOT, load_script
 from vae.measures import count_parameters
-from vae.files import load_model
+from vae.files import load_checkpoint, load_model
 
 MANIFEST = json.loads((ROOT / "pretrained" / "manifest.json").read_text())
 
@@ -32,7 +32,8 @@ def test_pretrained_file_matches_its_manifest(name, mnist_root):
     assert hashlib.sha256(path.read_bytes()).hexdigest() == entry["sha256"]
     model = load_model(path)  # weights_only, config from the file alone
     assert count_parameters(model) == entry["parameters"]
-    nelbo = export_module().check_nelbo(model, mnist_root)
+    binarize = load_checkpoint(path).get("train_config", {}).get("binarize", "none")
+    nelbo = export_module().check_nelbo(model, mnist_root, binarize)
     assert abs(nelbo - entry["test_negative_elbo_first_1000"]) < 1.0
 
 
@@ -55,3 +56,14 @@ def test_model_file_is_the_reports_model(number):
     state = load_checkpoint(ROOT / "pretrained" / f"model{number}.pt")
     assert config_from_dict(state["config"]) == PRESETS[number]
     assert set(state) == {"model", "config", "epoch"} and state["epoch"] == 50
+
+
+def test_lstm_vae_file_is_the_preset():
+    """pretrained/lstm_vae.pt was trained with explicit --encoder/--decoder flags; --arch lstm-vae is that model."""
+    from vae.presets import ARCHS
+    from vae.registry import config_from_dict
+
+    state = load_checkpoint(ROOT / "pretrained" / "lstm_vae.pt")
+    assert config_from_dict(state["config"]) == ARCHS["lstm-vae"].model
+    assert ARCHS["lstm-vae"].training["binarize"] == "dynamic" == state["train_config"]["binarize"]
+    assert set(state) == {"model", "config", "epoch", "train_config"} and state["epoch"] == 50

@@ -66,6 +66,20 @@ def active_units(model, x: torch.Tensor, batch_size: int = 500, threshold: float
 
 
 @torch.no_grad()
+def reconstruction_accuracy(model, judge, x: torch.Tensor, labels: torch.Tensor, generator: torch.Generator | None = None,
+                            batch_size: int = 500) -> float:
+    """The share of images x whose reconstruction the judge classifier reads as their label.
+    Each is decoded from its posterior mean alone (`generate`): an autoregressive decoder
+    draws its own pixels instead of reading x's, so the class has to pass through z."""
+    from vae.classifier import predict
+
+    model.eval()
+    recon = torch.cat([model.generate(model.encode(x[i : i + batch_size])[0], generator)
+                       for i in range(0, len(x), batch_size)])  # (N, 1, H, W) pixel probabilities
+    return (predict(judge, recon) == labels.to(recon.device)).float().mean().item()
+
+
+@torch.no_grad()
 def class_latent_gaussians(model, x: torch.Tensor, labels: torch.Tensor, batch_size: int = 500,
                            full: bool = False):
     """Per class c, a Gaussian in latent space fitted to the encoded means mu(x) of class c's
