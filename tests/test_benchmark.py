@@ -26,8 +26,10 @@ def test_the_benchmark_table_from_tiny_runs(mnist_root, tmp_path):
     evaluated(tmp_path / "burda" / "checkpoint_stage0.pt", mnist_root)
     bench = load_script("report/benchmark.py")
     out = tmp_path / "report"
+    note = tmp_path / "reading.md"
+    note.write_text("What the table shows: a test paragraph.\n")
     assert bench.main([f"examples={tmp_path / 'ex0'}", f"examples={tmp_path / 'ex1'}",
-                       "--calibration", str(tmp_path / "burda"), "--out", str(out)]) == 0
+                       "--calibration", str(tmp_path / "burda"), "--out", str(out), "--note-file", str(note)]) == 0
     data = json.loads((out / "benchmark.json").read_text())
     (row,) = data["ours"]
     assert row["seeds"] == [0, 1] and row["nats_sd"] is not None and row["k"] == 5 and row["test_images"] == 50
@@ -38,6 +40,8 @@ def test_the_benchmark_table_from_tiny_runs(mnist_root, tmp_path):
     assert len(data["published"]) >= 8 and all(p["source"] for p in data["published"])
     page = (out / "benchmark.md").read_text()
     assert "| examples | mlp / mlp | elbo-sum | 1 | 0, 1 | 50 | 5 |" in page and "Calibration" in page
+    assert "What the table shows: a test paragraph." in page
+    assert all(p["checked"] in page for p in data["published"])  # each row says what it was checked against
     assert (out / "benchmark" / "examples.png").read_bytes()[:4] == b"\x89PNG"
 
     train(tmp_path / "grey", mnist_root, "--arch", "examples")

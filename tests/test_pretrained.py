@@ -67,3 +67,17 @@ def test_lstm_vae_file_is_the_preset():
     assert config_from_dict(state["config"]) == ARCHS["lstm-vae"].model
     assert ARCHS["lstm-vae"].training["binarize"] == "dynamic" == state["train_config"]["binarize"]
     assert set(state) == {"model", "config", "epoch", "train_config"} and state["epoch"] == 50
+
+
+def test_export_records_an_evaluation_or_says_why_not(tmp_path):
+    export = export_module()
+    good = tmp_path / "evaluation_k5000.json"
+    good.write_text(json.dumps({"iwae_k": 5000, "test_images": 1000, "iwae_nats": 81.594, "iwae_se": 0.661,
+                                "binarized": "dynamic", "device": "cpu"}))
+    assert export.evaluation_entry(good) == {"k": 5000, "test_images": 1000, "nats": 81.59, "se": 0.66,
+                                             "binarized": "dynamic", "device": "cpu"}
+    bad = tmp_path / "other.json"
+    bad.write_text("{}")
+    from vae.files import UserError
+    with pytest.raises(UserError, match="not an evaluate.py JSON"):
+        export.evaluation_entry(bad)
