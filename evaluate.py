@@ -25,7 +25,7 @@ import torch
 from tqdm import tqdm
 
 from vae.cli import Parser, cli, pick_device, positive_int
-from vae.data import BINARIZATIONS, TEST_BINARIZATION_SEED, binarized_once, prepare_images
+from vae.data import BINARIZATIONS, TEST_BINARIZATION_SEED, binarized_once, images_as_trained, prepare_images
 from vae.files import UserError, load_checkpoint, load_mnist, model_from_state, save_checkpoint, write_text
 from vae.measures import (ROWS_PER_PASS, active_units, class_latent_gaussians, iwae_nats, reconstruction_accuracy,
                           sample_classes)
@@ -156,9 +156,7 @@ def class_accuracy(model, args, device, x: torch.Tensor, binarize: str) -> dict:
 
     judge = load_classifier(args.classifier, device)
     train_images, labels = load_mnist(args.data_root, train=True, with_labels=True)
-    train = prepare_images(train_images, model.cfg, device)
-    if binarize == "dynamic":  # encoded as the model saw its training images
-        train = binarized_once(train, TEST_BINARIZATION_SEED)
+    train = images_as_trained(train_images, model.cfg, binarize, device)
     full = args.class_covariance == "full"
     means, scales = class_latent_gaussians(model, train, labels.to(device), full=full)
     digits = sample_classes(model, means, scales, args.per_class, torch.Generator().manual_seed(args.seed))

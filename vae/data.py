@@ -39,3 +39,10 @@ def binarize(x: torch.Tensor, generator: torch.Generator | None = None) -> torch
 def binarized_once(x: torch.Tensor, seed: int = TEST_BINARIZATION_SEED) -> torch.Tensor:
     """x binarized with its own CPU generator: the same pixels on every device and run."""
     return binarize(x.cpu(), torch.Generator().manual_seed(seed)).to(x.device)
+
+
+def images_as_trained(images: torch.Tensor, cfg, binarization: str, device: torch.device | str | None = None):
+    """Training images as the model saw them, for encoding (class-fitted latent Gaussians):
+    a model trained with --binarize dynamic saw binary images, so they are binarized once."""
+    x = prepare_images(images, cfg, device)
+    return binarized_once(x, TEST_BINARIZATION_SEED) if binarization == "dynamic" else x

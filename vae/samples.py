@@ -34,7 +34,7 @@ def digits_per_class(checkpoint: Path, data_root: Path, per_class: int, seed: in
     """per_class digits of each class 0-9, decoded from a Gaussian (diagonal or full covariance)
     fitted to that class's encoded training means (vae.measures.class_latent_gaussians).
     Returns (images (10*per_class, s, s), asked labels)."""
-    from vae.data import TEST_BINARIZATION_SEED, binarized_once, prepare_images
+    from vae.data import images_as_trained
     from vae.files import load_checkpoint, load_mnist, model_from_state
     from vae.measures import class_latent_gaussians, sample_classes
 
@@ -42,9 +42,7 @@ def digits_per_class(checkpoint: Path, data_root: Path, per_class: int, seed: in
     model = model_from_state(state, checkpoint)
     check_covariance(model, covariance)
     images, labels = load_mnist(data_root, train=True, with_labels=True)
-    x = prepare_images(images[:limit], model.cfg)
-    if state.get("train_config", {}).get("binarize") == "dynamic":  # encoded as the model saw its training images
-        x = binarized_once(x, TEST_BINARIZATION_SEED)
+    x = images_as_trained(images[:limit], model.cfg, state.get("train_config", {}).get("binarize", "none"))
     means, scales = class_latent_gaussians(model, x, labels[:limit], full=covariance == "full")
     out = sample_classes(model, means, scales, per_class, torch.Generator().manual_seed(seed))
     asked = torch.arange(len(means)).repeat_interleave(per_class)
