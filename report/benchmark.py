@@ -108,6 +108,8 @@ def gathered(rows: list[dict]) -> dict:
     for key in ("nats", "negative_elbo", "kl", "active_units", "seconds_per_epoch"):
         first[key] = statistics.mean(r[key] for r in rows)
     first["seeds"] = [r["seed"] for r in rows]
+    counts = [r["test_images"] for r in rows]  # seeds may be measured on fewer images (said per seed)
+    first["test_images"] = counts[0] if len(set(counts)) == 1 else counts
     first["nats_per_seed"] = [r["nats"] for r in rows]
     first["nats_sd"] = statistics.stdev(first["nats_per_seed"]) if len(rows) > 1 else None
     first["commands"] = [r["command"] for r in rows]
@@ -151,7 +153,7 @@ def markdown(ours: list[dict], calibration: list[dict], note: str = "") -> str:
         nats = fmt(r["nats"]) + (f" ± {fmt(r['nats_sd'])} sd over seeds" if r["nats_sd"] is not None else
                                  f" ± {fmt(r['se'])}")
         md.append(f"| {r['name']} | {r['encoder']} / {r['decoder']} | {r['objective']} | {r['epochs']} | {seeds} | "
-                  f"{r['test_images']:,} | {r['k']:,} | {nats} | {fmt(r['negative_elbo'])} | {fmt(r['kl'])} | "
+                  f"{images(r['test_images'])} | {r['k']:,} | {nats} | {fmt(r['negative_elbo'])} | {fmt(r['kl'])} | "
                   f"{r['active_units']:.0f} of {r['latent_dims']} | {r['seconds_per_epoch']:.0f} ({r['machine']}) |")
     if calibration:
         md += ["", "## Calibration: Burda et al.'s VAE, 1 stochastic layer (`--arch burda-vae`)", "",
@@ -172,6 +174,11 @@ def markdown(ours: list[dict], calibration: list[dict], note: str = "") -> str:
     md += [f"![{r['name']}](benchmark/{tag(r['name'])}.png)" for r in sorted(ours, key=lambda r: r["nats"])]
     md += ["", "## Commands", ""] + [f"- {r['name']}: `{c}`" for r in ours for c in r["commands"] if c]
     return "\n".join(md) + "\n"
+
+
+def images(count: int | list[int]) -> str:
+    """A row's test images: one count, or one per seed when they differ."""
+    return " / ".join(f"{c:,}" for c in count) + " (per seed)" if isinstance(count, list) else f"{count:,}"
 
 
 def tag(name: str) -> str:

@@ -47,3 +47,12 @@ def test_the_benchmark_table_from_tiny_runs(mnist_root, tmp_path):
     train(tmp_path / "grey", mnist_root, "--arch", "examples")
     evaluated(tmp_path / "grey" / "checkpoint.pt", mnist_root)
     assert bench.main([f"grey={tmp_path / 'grey'}", "--out", str(out)]) == 2  # grey levels: not on this scale
+
+
+def test_seeds_measured_on_different_test_images_say_so():
+    bench = load_script("report/benchmark.py")
+    rows = [{"seed": s, "test_images": n, "nats": v, "negative_elbo": v, "kl": 1.0, "active_units": 2,
+             "seconds_per_epoch": 1.0, "command": "c", "folder": "f"} for s, n, v in [(0, 10000, 81.0), (1, 2000, 82.0)]]
+    row = bench.gathered(rows)
+    assert row["test_images"] == [10000, 2000] and row["nats"] == 81.5 and row["seeds"] == [0, 1]
+    assert bench.images(row["test_images"]) == "10,000 / 2,000 (per seed)" and bench.images(50) == "50"
