@@ -1,11 +1,14 @@
 # The class test of report/lstm_decoder.md with the mean of several draws (an estimate of E[x|z]) instead of one:
 #   PYTHONPATH=. python benchmarks/results/cpu_2026-11-27/recon_mean.py pretrained/lstm_vae.pt  (needs ~/runs/judge/classifier.pt)
-import torch, sys
+import sys
+from pathlib import Path
+
+import torch
 from vae.files import load_checkpoint, model_from_state, load_mnist
 from vae.data import prepare_images, binarized_once
 from vae.classifier import load_classifier, predict
 torch.set_num_threads(2)
-judge = load_classifier('/root/runs/judge/classifier.pt')
+judge = load_classifier(Path.home() / 'runs/judge/classifier.pt')
 imgs, labels = load_mnist('../shared/data', train=False, with_labels=True)
 path = sys.argv[1]
 st = load_checkpoint(path); m = model_from_state(st, path); m.eval()
