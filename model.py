@@ -152,9 +152,13 @@ class VAEBase(nn.Module):
         self.latent_shape = tuple(encoder.latent_shape)
 
     @staticmethod
-    def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, eps: torch.Tensor | None = None) -> torch.Tensor:
+        """z = mu + eps * std, a draw of N(mu, exp(logvar)): std = exp(0.5 logvar). eps is a
+        fresh N(0, I) draw of mu's shape, or the caller's (the k-sample estimator's (k, B, ...))."""
         std = torch.exp(0.5 * logvar)
-        return mu + torch.randn_like(std) * std
+        if eps is None:
+            eps = torch.randn_like(std)
+        return mu + eps * std
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return self.encoder(x)

@@ -3,7 +3,12 @@
 import json
 import subprocess
 
+import pytest
+
 from conftest import SCRIPT_ENV, load_script, script_argv
+from vae.data import prepare_images
+from vae.files import load_mnist, load_model
+from vae.measures import active_units
 
 
 def run(script, *args, cwd):
@@ -26,10 +31,18 @@ def test_ablation_page_from_a_tiny_run(tmp_path, mnist_root):
     run("report/ablation.py", out, "--store", store, "--page", page, cwd=tmp_path)
     row = json.loads((store / "mlp_mlp.json").read_text())
     assert row["epochs"] == 1 and row["parameters"] == 652_824 and row["latent_dims"] == 20
-    assert 0 <= row["active_kl"] <= 20 and 0 <= row["class_accuracy"] <= 1
+    evaluation = json.loads((out / "evaluation_k2.json").read_text())
+    for key in ("active_kl", "active_cov", "class_accuracy", "latent_dims"):
+        assert row[key] == evaluation[key], key  # the page's figures are the evaluation's
+    model = load_model(out / "checkpoint.pt")
+    x = prepare_images(load_mnist(mnist_root, train=False)[:200], model.cfg)
+    assert {k: row[k] for k in ("active_kl", "active_cov")} == {k: v for k, v in active_units(model, x).items()
+                                                                if k != "latent_dims"}
+    assert row["class_accuracy"] * 50 == pytest.approx(round(row["class_accuracy"] * 50))  # k of 5 x 10 digits
     assert (store / "mlp_mlp.png").read_bytes()[:4] == b"\x89PNG"
     text = page.read_text()
     assert f"{row['test_negative_elbo']:.2f} (**1 of 50 epochs**)" in text
+    assert f"{row['active_kl']} / {row['active_cov']} of 20 | {row['class_accuracy']:.1%} / " in text
     assert text.count("not yet run") == len(load_script("report/ablation.py").ROWS) - 1  # the other rows
     assert "--encoder mlp --decoder mlp --objective elbo" in text
 

@@ -8,8 +8,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from conftest import SPREAD_LOGVAR, SPREAD_TOLERANCE, FixedPosterior, KeepsZ, draw_spread
 from model import VAEBase
-from vae.measures import iwae_nats
+from test_model import exp_logvar_as_the_std
+from vae.measures import active_units, iwae_nats
 
 GRID = torch.linspace(-7.0, 7.0, 1401, dtype=torch.float64)  # step 0.01; the prior's mass beyond 7 is ~1e-12
 PIXELS = 16
@@ -140,3 +142,71 @@ def test_an_interrupted_evaluation_continues_where_it_stopped(mnist_root, tmp_pa
     assert evaluate.main([a if a != "dynamic" else "none" for a in args]) == 0
     grey = json.loads((tmp_path / "evaluation_lstm_repaired_k20.json").read_text())
     assert grey["binarize_seed"] is None and grey["iwae_nats"] != whole["iwae_nats"]
+
+
+def test_the_estimators_proposal_has_the_variance_exp_logvar(monkeypatch):
+    """The k samples z_i ~ q(z|x) that the bound weighs are drawn with the spread exp(logvar),
+    and the bound's log q(z|x) is of that spread: the slip exp(logvar) as the std fails here."""
+    mu, logvar = torch.tensor([0.5, -1.0, 2.0, 0.0]), torch.tensor(SPREAD_LOGVAR)
+    decoder = KeepsZ()
+    model = VAEBase(None, FixedPosterior(mu, logvar), decoder)
+    x = torch.zeros(4, 1, 2, 2)
+    iwae_nats(model, x, 10_000, generator=torch.Generator().manual_seed(0))
+    ratio, offset = draw_spread(torch.cat(decoder.seen), mu, logvar)
+    assert (ratio - 1).abs().max() < SPREAD_TOLERANCE and offset.abs().max() < 5
+    # With a decoder that ignores z, p(x|z) is constant and the weights are p(z) / q(z|x), whose mean
+    # is 1: the bound is log 2 per pixel (4 pixels at logit 0), 4 log 2 nats, for a q wider than the
+    # prior (bounded weights: the log of their mean over k = 10,000 is near its limit).
+    wide = VAEBase(None, FixedPosterior(torch.zeros(4), torch.tensor([1.0, 2.0, 1.0, 2.0])), KeepsZ())
+    exact = iwae_nats(wide, x, 10_000, generator=torch.Generator().manual_seed(1))
+    assert (exact - 4 * math.log(2)).abs().max() < 0.1  # 0.05 at most when written
+    monkeypatch.setattr(VAEBase, "reparameterize", staticmethod(exp_logvar_as_the_std))
+    decoder.seen.clear()
+    iwae_nats(model, x, 10_000, generator=torch.Generator().manual_seed(0))
+    assert ((draw_spread(torch.cat(decoder.seen), mu, logvar)[0] - 1).abs() > 10 * SPREAD_TOLERANCE).all()
+    slipped = iwae_nats(wide, x, 10_000, generator=torch.Generator().manual_seed(1))
+    assert (slipped - 4 * math.log(2)).abs().min() > 1  # 3 nats off: draws of one density weighed as another's
+
+
+def test_the_bound_is_the_log_mean_of_the_one_sample_weights(toy):
+    """With one draw per pass (rows = the batch), k draws of one generator are k one-sample bounds
+    in a row: the k-sample bound is exactly -log mean exp(-one-sample nats) of those, no more
+    than their mean (Jensen), and at most log k above the best of them."""
+    _, x, _, _, _ = toy
+    model = model_with(toy, widen=2.5)
+    k = 7
+    bound = iwae_nats(model, x, k, rows=len(x), generator=torch.Generator().manual_seed(4))
+    gen = torch.Generator().manual_seed(4)
+    singles = torch.stack([iwae_nats(model, x, 1, rows=len(x), generator=gen) for _ in range(k)])  # (k, B)
+    torch.testing.assert_close(bound, -(torch.logsumexp(-singles, 0) - math.log(k)), rtol=0, atol=1e-12)
+    assert (bound <= singles.mean(0) + 1e-12).all() and (bound <= singles.min(0).values + math.log(k)).all()
+    assert (bound < singles.mean(0) - 0.1).any()  # the draws differ: the bound is strictly tighter somewhere
+
+
+class IndexedPosterior(nn.Module):
+    """q(z|x) given by hand: image i (x filled with i) has the posterior (MEANS[i], LOGVARS[i])."""
+
+    def __init__(self, means, logvars):
+        super().__init__()
+        self.means, self.logvars = torch.tensor(means), torch.tensor(logvars)
+
+    def encode(self, x):
+        i = x.flatten(1)[:, 0].long()
+        return self.means[i], self.logvars[i]
+
+
+def test_active_units_by_hand():
+    """Four images, five latent dimensions, the threshold 0.01 nats (KL) and 0.01 (variance of mu):
+    dim 0: mu = +-1, logvar 0        KL 0.5 each           var(mu) 4/3       active, active
+    dim 1: mu = 0, logvar 0          KL 0                  var 0             -, -
+    dim 2: mu = 0.05, logvar -0.1    KL 0.0037             var 0             -, -
+    dim 3: mu = +-0.1, logvar 0      KL 0.005              var 0.04/3        -, active
+    dim 4: mu = 0, logvar -1         KL (e^-1)/2 = 0.18    var 0             active, -"""
+    sign = [1.0, -1.0, 1.0, -1.0]
+    means = [[s, 0.0, 0.05, 0.1 * s, 0.0] for s in sign]
+    logvars = [[0.0, 0.0, -0.1, 0.0, -1.0]] * 4
+    model = IndexedPosterior(means, logvars)
+    x = torch.arange(4.0).view(4, 1, 1, 1).expand(4, 1, 2, 2)
+    for batch_size in (3, 500):  # across batches and in one
+        assert active_units(model, x, batch_size=batch_size) == {"latent_dims": 5, "active_kl": 2, "active_cov": 2}
+    assert active_units(model, x, threshold=0.003) == {"latent_dims": 5, "active_kl": 4, "active_cov": 2}  # dims 2, 3 too

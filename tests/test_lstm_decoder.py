@@ -1,5 +1,5 @@
-"""The LSTM decoder (issue 25): shapes, teacher forcing against row-by-row drawing, seeded
-samples, the decoder alone, the KL shaped against collapse, an exact resume."""
+"""The LSTM decoder (issue 25): shapes, the raster order pixel by pixel (and the masks a slip
+could write, caught), drawn against teacher-forced probabilities, seeded samples, the decoder alone, the KL shaped against collapse, an exact resume."""
 
 import pytest
 import torch
@@ -31,36 +31,83 @@ def test_shapes(model):
     assert set(images.unique().tolist()) <= {0.0, 1.0} and model.sample(2).shape == (2, 1, 28, 28)
 
 
-def test_teacher_forcing_gives_the_likelihood_of_a_drawn_image(model):
-    """log p(x|z) of an image drawn row by row (pixel by pixel when masked), summed from the
-    drawing's own logits, equals the one teacher forcing computes from the whole image."""
-    z = torch.randn(6, 8, dtype=torch.float64)
-    model = model.double()
+def random_in_row(model):
+    """The in-row map starts at zero; random weights make it carry each pixel's dependence."""
     if model.decoder.cfg.masked:
         with torch.no_grad():
             model.decoder.in_row.normal_()
-    images, _, logits = model.decoder.generate(z, torch.Generator().manual_seed(1))
-    drawn = -F.binary_cross_entropy_with_logits(logits, images, reduction="none").flatten(1).sum(1)
-    forced = -F.binary_cross_entropy_with_logits(model.decode_logits(z, images), images, reduction="none").flatten(1).sum(1)
-    torch.testing.assert_close(forced, drawn, rtol=1e-10, atol=1e-10)
+    return model
 
 
-def test_row_t_depends_only_on_the_rows_above(model):
-    z, x = torch.randn(2, 8), torch.rand(2, 1, 28, 28).round()
-    changed = x.clone()
-    changed[:, :, 10:] = 1 - changed[:, :, 10:]  # rows 10-27
-    a, b = model.decode_logits(z, x), model.decode_logits(z, changed)
-    masked = model.decoder.cfg.masked
-    if masked:  # the in-row map starts at zero: give it weights to carry the dependence
-        with torch.no_grad():
-            model.decoder.in_row.normal_()
-        a, b = model.decode_logits(z, x), model.decode_logits(z, changed)
-    assert torch.equal(a[:, :, :10], b[:, :, :10])  # rows 0-9 see none of it
-    if masked:
-        assert not torch.equal(a[:, :, 10], b[:, :, 10])  # row 10's own pixels feed its later pixels
-    else:
-        assert torch.equal(a[:, :, 10], b[:, :, 10])
-    assert not torch.equal(a[:, :, 11], b[:, :, 11])
+def logit_jacobian(model, z, x):
+    """J (N, N) with J[i, j] = d logit_i / d x_j for one image x (1, 1, s, s) and its z (1, D),
+    pixels in raster order: N copies of x in one batch, copy i differentiating logit i."""
+    n = x.numel()
+    xs = x.expand(n, *x.shape[1:]).clone().requires_grad_(True)  # (N, 1, s, s)
+    logits = model.decode_logits(z.expand(n, *z.shape[1:]), xs).flatten(1)  # (N, N)
+    logits.diagonal().sum().backward()
+    return xs.grad.flatten(1)  # row i: the gradient of logit i
+
+
+def order_faults(model) -> dict:
+    """How many pixels break the raster order: a pixel's logit must not move with itself or any
+    later pixel of the teacher-forcing image, and must move with some earlier one (every pixel
+    after the first when masked; every pixel below the first row when not)."""
+    torch.manual_seed(0)
+    z, x = torch.randn(1, 8, dtype=torch.float64), torch.rand(1, 1, 28, 28, dtype=torch.float64).round()
+    seen = logit_jacobian(model, z, x) != 0  # (784, 784)
+    n, s = seen.shape[0], model.decoder.cfg.image_size
+    own_or_later = torch.ones(n, n, dtype=torch.bool).triu()  # j >= i
+    first = 1 if model.decoder.cfg.masked else s  # the first pixel with something before it to see
+    return {"sees itself or later": int((seen & own_or_later).any(1).sum()),
+            "sees nothing before": int((~(seen & ~own_or_later).any(1))[first:].sum())}
+
+
+def test_each_pixel_sees_only_the_pixels_before_it(model):
+    model = random_in_row(model.double())
+    assert order_faults(model) == {"sees itself or later": 0, "sees nothing before": 0}
+    if not model.decoder.cfg.masked:  # the row decoder: a row's pixels see the rows above, not their own row
+        x = torch.rand(1, 1, 28, 28, dtype=torch.float64).round()
+        seen = logit_jacobian(model, torch.randn(1, 8, dtype=torch.float64), x) != 0
+        same_row = torch.block_diag(*[torch.ones(28, 28)] * 28).bool()
+        assert not seen[same_row].any() and seen[28:, :28].all()  # row 0 reaches every pixel below it
+
+
+# The masks a slip could write: each pixel seeing itself (the diagonal), or every pixel of its row.
+CHEATING_MASKS = {"tril(0)": torch.ones(28, 28).tril(0), "ones": torch.ones(28, 28)}
+
+
+def cheating_model(mask: str):
+    torch.manual_seed(0)
+    model = random_in_row(build_model(compose("lstm-vector", "lstm-masked", SIZES)).eval().double())
+    model.decoder.mask = CHEATING_MASKS[mask].double()
+    return model
+
+
+@pytest.mark.parametrize("mask", sorted(CHEATING_MASKS))
+def test_the_order_check_catches_a_mask_that_sees_ahead(mask):
+    assert order_faults(cheating_model(mask))["sees itself or later"] >= 700  # 783 or 784 of 784 pixels
+
+
+def drawn_and_forced(model, seed=1):
+    """Each pixel's probability as generation drew it, and as teacher forcing gives it for the drawn image."""
+    z = torch.randn(6, 8, dtype=torch.float64)
+    images, probs, _ = model.decoder.generate(z, torch.Generator().manual_seed(seed))
+    return probs, torch.sigmoid(model.decode_logits(z, images))
+
+
+def test_each_pixel_is_drawn_with_its_teacher_forced_probability(model):
+    """The probabilities generation records at the moment it draws each pixel are the ones the
+    likelihood gives the drawn image: what is trained and scored is what is sampled."""
+    drawn, forced = drawn_and_forced(random_in_row(model.double()))
+    torch.testing.assert_close(drawn, forced, rtol=0, atol=1e-12)
+    assert 0.1 < drawn.mean() < 0.9 and drawn.std() > 0.01  # probabilities that vary, none saturated
+
+
+@pytest.mark.parametrize("mask", sorted(CHEATING_MASKS))
+def test_drawn_and_forced_probabilities_part_under_a_mask_that_sees_ahead(mask):
+    drawn, forced = drawn_and_forced(cheating_model(mask))
+    assert (drawn - forced).abs().max() > 0.1
 
 
 def test_sampling_is_seeded(model):

@@ -8,7 +8,8 @@ import pytest
 import torch
 from torch import nn
 
-from model import PRESETS, VAE, VAEConfig, decoder_shapes, negative_elbo, training_loss
+from conftest import SPREAD_LOGVAR, SPREAD_TOLERANCE, FixedPosterior, KeepsZ, draw_spread
+from model import PRESETS, VAE, VAEBase, VAEConfig, decoder_shapes, negative_elbo, training_loss
 from vae.measures import count_parameters
 from vae.registry import config_from_dict, config_to_dict
 
@@ -62,9 +63,35 @@ def test_reshape_is_plain_not_transpose():
     assert torch.equal(seen["x"], z.reshape(2, 256, 28, 1))
 
 
-@pytest.mark.parametrize("which, expected", [(1, 1_051_123), (2, 267_283)])
-def test_parameter_counts(which, expected):
-    assert count_parameters(VAE(PRESETS[which])) == expected
+def lstm_parameters(inputs, hidden):
+    return 4 * hidden * (inputs + hidden) + 2 * 4 * hidden  # four gates, two bias vectors (PyTorch's)
+
+
+def linear_parameters(inputs, outputs):
+    return inputs * outputs + outputs
+
+
+def conv_transpose_parameters(cin, cout, kernel):
+    return cin * cout * kernel * kernel + cout
+
+
+def batch_norm_parameters(channels):
+    return 2 * channels  # weight and bias; the running statistics are buffers
+
+
+@pytest.mark.parametrize("which, latent", [(1, 256), (2, 16)])
+def test_parameter_counts_from_the_reports_layers(which, latent):
+    """Each part counted from Table 2's layer list, not from the code's config: LSTM(28 -> 32),
+    two Linear(32, C) heads; ConvTranspose 5x5 C -> 128 -> 64 -> 1, each with BatchNorm, and
+    Linear(3, 28). Model 1 (C = 256): encoder 24,832, decoder 1,026,291."""
+    model = VAE(PRESETS[which])
+    encoder = lstm_parameters(28, 32) + 2 * linear_parameters(32, latent)
+    decoder = (conv_transpose_parameters(latent, 128, 5) + batch_norm_parameters(128)
+               + conv_transpose_parameters(128, 64, 5) + batch_norm_parameters(64)
+               + conv_transpose_parameters(64, 1, 5) + batch_norm_parameters(1) + linear_parameters(3, 28))
+    assert count_parameters(model.encoder) == encoder and count_parameters(model.decoder) == decoder
+    assert count_parameters(model) == encoder + decoder
+    assert (which, encoder + decoder) in {(1, 1_051_123), (2, 267_283)}  # the README's and the manifest's figures
 
 
 def test_model2_has_no_dropout_and_model1_does():
@@ -113,10 +140,19 @@ def test_kl_is_zero_at_the_prior():
 
 
 def test_sample_decodes_prior_draws():
-    model = VAE(PRESETS[2]).eval()
+    from conftest import ROOT
+    from vae.files import load_model
+
+    model = load_model(ROOT / "pretrained" / "model2.pt").eval()  # trained: its images move with z
     a = model.sample(5, generator=torch.Generator().manual_seed(3))
     b = model.sample(5, generator=torch.Generator().manual_seed(3))
     assert a.shape == (5, 1, 28, 28) and torch.equal(a, b)
+    # the decoded images of the seed's own N(0, I) draws, not of z = 0 (the prior's mean) nor of other draws
+    z = torch.randn(5, 28, 16, generator=torch.Generator().manual_seed(3))
+    torch.testing.assert_close(a, model.decode(z))
+    at_the_mean = model.decode(torch.zeros_like(z))
+    assert (a - at_the_mean).abs().amax(dim=(1, 2, 3)).min() > 0.1  # 0.46 or more when written
+    assert (a[0] - a[1]).abs().max() > 0.1
 
 
 def test_config_round_trips_through_plain_dict():
@@ -145,3 +181,34 @@ def test_iwae_with_one_sample_averages_to_the_negative_elbo_and_tightens_with_k(
     one = torch.stack([iwae_nats(model, x, 1).mean() for _ in range(200)]).mean().item()
     assert one == pytest.approx(analytic, rel=2e-3)
     assert iwae_nats(model, x, 20).mean().item() < one
+
+
+def spread_of(reparameterize, n=40_000):
+    torch.manual_seed(0)
+    mu, logvar = torch.tensor([0.5, -1.0, 2.0, 0.0]), torch.tensor(SPREAD_LOGVAR)
+    return draw_spread(reparameterize(mu.expand(n, 4), logvar.expand(n, 4)), mu, logvar)
+
+
+def exp_logvar_as_the_std(mu, logvar, eps=None):  # the slip the spread tests must catch
+    return mu + (torch.randn_like(mu) if eps is None else eps) * torch.exp(logvar)
+
+
+def test_reparameterize_draws_with_the_variance_exp_logvar():
+    ratio, offset = spread_of(VAEBase.reparameterize)
+    assert (ratio - 1).abs().max() < SPREAD_TOLERANCE and offset.abs().max() < 5
+    ratio, _ = spread_of(exp_logvar_as_the_std)
+    assert ((ratio - 1).abs() > 10 * SPREAD_TOLERANCE).all()  # the slip is far outside
+
+
+def test_the_model_decodes_draws_with_the_variance_exp_logvar(monkeypatch):
+    """forward() draws z through reparameterize: its z has the spread exp(logvar), and the slip fails."""
+    mu, logvar = torch.tensor([0.5, -1.0, 2.0, 0.0]), torch.tensor(SPREAD_LOGVAR)
+    decoder = KeepsZ()
+    model = VAEBase(None, FixedPosterior(mu, logvar), decoder)
+    torch.manual_seed(0)
+    model(torch.zeros(40_000, 1, 2, 2))
+    ratio, offset = draw_spread(decoder.seen[-1], mu, logvar)
+    assert (ratio - 1).abs().max() < SPREAD_TOLERANCE and offset.abs().max() < 5
+    monkeypatch.setattr(VAEBase, "reparameterize", staticmethod(exp_logvar_as_the_std))
+    model(torch.zeros(40_000, 1, 2, 2))
+    assert ((draw_spread(decoder.seen[-1], mu, logvar)[0] - 1).abs() > 10 * SPREAD_TOLERANCE).all()

@@ -33,8 +33,11 @@ def test_pretrained_file_matches_its_manifest(name, mnist_root):
     model = load_model(path)  # weights_only, config from the file alone
     assert count_parameters(model) == entry["parameters"]
     binarize = load_checkpoint(path).get("train_config", {}).get("binarize", "none")
+    # The manifest's figure at its own seed and images (check_nelbo: seed 0, the first 1,000), on
+    # the CPU: it comes back to about 4e-5 (the manifest keeps 4 decimals), so a slip in the model,
+    # the loss or the binarization that moves it by a thousandth of a nat is caught.
     nelbo = export_module().check_nelbo(model, mnist_root, binarize)
-    assert abs(nelbo - entry["test_negative_elbo_first_1000"]) < 1.0
+    assert abs(nelbo - entry["test_negative_elbo_first_1000"]) < 1e-3, nelbo
 
 
 def test_repaired_file_is_the_preset():

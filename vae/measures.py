@@ -32,14 +32,13 @@ def iwae_nats(model, x: torch.Tensor, k: int, rows: int = ROWS_PER_PASS,
     chunks of about `rows` images, and their log-mean-exp is accumulated chunk by chunk.
     """
     mu, logvar = model.encode(x)  # (B, *latent_shape)
-    std = torch.exp(0.5 * logvar)
     b = x.shape[0]
     per_pass = max(1, rows // b)
     total = torch.full((b,), -math.inf, device=x.device, dtype=mu.dtype)
     for start in range(0, k, per_pass):
         c = min(per_pass, k - start)
         eps = torch.randn((c, *mu.shape), generator=generator, device=x.device, dtype=mu.dtype)
-        z = mu + eps * std  # (c, B, *latent_shape)
+        z = model.reparameterize(mu, logvar, eps)  # (c, B, *latent_shape), the model's own draw of q(z|x)
         targets = x.expand(c, *x.shape).flatten(0, 1)
         logits = model.decode_logits(z.flatten(0, 1), targets)  # (c*B, 1, H, W)
         log_px = -F.binary_cross_entropy_with_logits(logits, targets, reduction="none").flatten(1).sum(1).view(c, b)

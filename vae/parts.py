@@ -218,8 +218,9 @@ class LSTMDecoder(nn.Module):
     @torch.no_grad()
     def generate(self, z: torch.Tensor, generator: torch.Generator | None = None):
         """(images, probabilities, logits), each (B, 1, s, s): binary pixels drawn row by row
-        (pixel by pixel when masked), each pixel's probability given those drawn before it,
-        and its logit (what forward gives for the drawn image)."""
+        (pixel by pixel when masked), and each pixel's probability and logit as they were at
+        the moment it was drawn, given the pixels drawn before it. For a decoder whose order
+        is right, forward gives the same logits for the drawn image (tests/test_lstm_decoder.py)."""
         b, s = z.shape[0], self.cfg.image_size
         z_in, state = self._start(z)
         row = z.new_zeros(b, s)
@@ -229,11 +230,10 @@ class LSTMDecoder(nn.Module):
             base = self.fc_out(h[:, 0])  # (B, s)
             u = torch.rand(b, s, generator=generator, device=generator.device if generator else z.device).to(z.device)
             if self.cfg.masked:
-                row = z.new_zeros(b, s)
+                row, row_logits = z.new_zeros(b, s), z.new_empty(b, s)
                 for j in range(s):  # pixel j given pixels < j of this row
-                    logit_j = base[:, j] + row @ (self.in_row[j] * self.mask[j])
-                    row[:, j] = (u[:, j] < torch.sigmoid(logit_j)).to(z.dtype)
-                row_logits = base + self._in_row(row)
+                    row_logits[:, j] = base[:, j] + row @ (self.in_row[j] * self.mask[j])
+                    row[:, j] = (u[:, j] < torch.sigmoid(row_logits[:, j])).to(z.dtype)
             else:
                 row_logits = base
                 row = (u < torch.sigmoid(base)).to(z.dtype)
