@@ -3,6 +3,7 @@
 The scripts run as a user runs them, in a subprocess.
 """
 
+import errno
 import os
 import pickle
 import shutil
@@ -10,11 +11,13 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
 from conftest import ROOT, SCRIPT_ENV, script_argv
-from vae.files import MNIST_FILES
+from vae import files
+from vae.files import MNIST_FILES, UserError
 
 # A proxy on a closed local port makes any download fail at once, online or not.
 OFFLINE = {"http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9",
@@ -205,32 +208,85 @@ def test_model_pk_with_wrong_types(tmp_path, key, value, expected):
     assert_one_line_error(run("generator.py", "--out-dir", tmp_path, cwd=tmp_path), expected)
 
 
+# The disk fills as model.pk is renamed into place: atomic_write's own failure path (os.replace
+# raising ENOSPC), not a stand-in for it.
 FULL_DISK = """
-import errno
-from vae import files
-def save_results(path, results):
-    raise files.UserError(f"could not write {path}: {__import__('os').strerror(errno.ENOSPC)}")
-files.save_results = save_results
+import errno, os
+real_replace = os.replace
+def replace(src, dst, *args, **kwargs):
+    if str(dst).endswith('model.pk'):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    return real_replace(src, dst, *args, **kwargs)
+os.replace = replace
 """
 
 
 def test_a_full_disk_at_the_end_loses_nothing_and_resume_finishes(tmp_path, mnist_root):
-    straight = small_run(mnist_root, tmp_path / "straight", "--epochs", 2, cwd=tmp_path)
-    out = tmp_path / "full"
-    proc = run_patched(FULL_DISK, "main.py", "--data-root", mnist_root, "--out-dir", out, "--limit", 200,
-                       "--device", "cpu", "--epochs", 2, cwd=tmp_path)
-    assert_one_line_error(proc, "No space left on device", "--resume")
-    assert proc.returncode == 2
-    assert not (out / "model.pk").exists() and not list(out.glob("*.tmp"))
     from vae.files import load_checkpoint, load_results
 
-    assert load_checkpoint(out / "checkpoint.pt")["epoch"] == 1  # epoch 2 is not marked done without model.pk
+    out = small_run(mnist_root, tmp_path / "full", "--epochs", 1, cwd=tmp_path)
+    before = {name: (out / name).read_bytes() for name in ("checkpoint.pt", "model.pk")}
+    proc = run_patched(FULL_DISK, "main.py", "--data-root", mnist_root, "--out-dir", out, "--limit", 200,
+                       "--device", "cpu", "--epochs", 2, "--resume", cwd=tmp_path)
+    assert_one_line_error(proc, "No space left on device", "--resume")
+    assert proc.returncode == 2
+    # epoch 1's checkpoint and model.pk as they were (epoch 2 is not marked done without its model.pk)
+    assert {name: (out / name).read_bytes() for name in before} == before
+    assert not [p.name for p in out.iterdir() if p.name.endswith(".tmp")]
     resumed = run("main.py", "--data-root", mnist_root, "--out-dir", out, "--limit", 200, "--device", "cpu",
                   "--epochs", 2, "--resume", cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
-    a, b = load_results(straight / "model.pk"), load_results(out / "model.pk")
-    assert a["train_reconstruction_images"].tobytes() == b["train_reconstruction_images"].tobytes()
-    assert a["train_loss_history"] == b["train_loss_history"] and a["test_negative_elbo"] == b["test_negative_elbo"]
+    assert "after epoch 1" in resumed.stdout and load_checkpoint(out / "checkpoint.pt")["epoch"] == 2
+    first, both = pickle.loads(before["model.pk"]), load_results(out / "model.pk")  # epoch 1's model.pk, then 2's
+    assert both["train_loss_history"][:1] == first["train_loss_history"] and len(both["train_loss_history"]) == 2
+
+
+def write_with_a_fault(write_file, tmp_path, fault) -> tuple[bool, Exception | None]:
+    """write_file(path, write) over an old file while `fault` strikes: whether the old bytes, and
+    nothing else, are left in the folder, and what it raised."""
+    folder = tmp_path / fault
+    folder.mkdir(parents=True)
+    path = folder / "checkpoint.pt"
+    path.write_bytes(b"the old checkpoint")
+
+    def write(f):
+        f.write(b"half of the new")
+        if fault == "write":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    try:
+        write_file(path, write)
+        raised = None
+    except (UserError, OSError) as e:
+        raised = e
+    return path.read_bytes() == b"the old checkpoint" and os.listdir(folder) == ["checkpoint.pt"], raised
+
+
+def naive_write(path, write):  # what atomic_write guards against: writing the file in place
+    with open(path, "wb") as f:
+        write(f)
+
+
+@pytest.mark.parametrize("fault", ["write", "fsync", "rename"])
+def test_a_failed_write_or_rename_keeps_the_old_file(tmp_path, monkeypatch, fault):
+    def no_space(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    if fault != "write":
+        monkeypatch.setattr(files.os, {"fsync": "fsync", "rename": "replace"}[fault], no_space)
+    kept, raised = write_with_a_fault(files.atomic_write, tmp_path / "ours", fault)
+    assert kept and isinstance(raised, UserError), raised
+    assert "could not write" in str(raised) and "No space left on device" in str(raised)
+    if fault == "write":  # the check catches a file written in place
+        assert not write_with_a_fault(naive_write, tmp_path / "naive", fault)[0]
+
+
+def test_saving_results_and_checkpoints_goes_through_atomic_write(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(files, "atomic_write", lambda path, write: calls.append(Path(path).name))
+    files.save_checkpoint(tmp_path / "checkpoint.pt", {"epoch": 1})
+    files.save_results(tmp_path / "model.pk", {"train_loss_history": [0.1]})
+    assert calls == ["checkpoint.pt", "model.pk"] and not list(tmp_path.iterdir())
 
 
 def test_too_little_free_space_is_refused_before_training(tmp_path, mnist_root):
@@ -355,11 +411,11 @@ def test_a_second_run_into_a_locked_out_dir_is_refused(tmp_path, mnist_root):
         holder.wait()
 
 
-def test_a_killed_run_leaves_no_lock_that_blocks_resume(tmp_path, mnist_root):
-    out = tmp_path / "run"
-    args = [*script_argv("main.py"), "--arch", "examples", "--data-root", str(mnist_root), "--out-dir", str(out),
-            "--limit", "2000", "--epochs", "200", "--device", "cpu", "--no-progress"]
-    first = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=SCRIPT_ENV)
+def signalled_after_a_checkpoint(out, mnist_root, sig) -> subprocess.CompletedProcess:
+    """A long main.py run, sent `sig` once its first checkpoint is written; its exit and stderr."""
+    args = [*script_argv("main.py"), "--arch", "examples", "--data-root", str(mnist_root),
+            "--out-dir", str(out), "--limit", "2000", "--epochs", "200", "--device", "cpu", "--no-progress"]
+    first = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=SCRIPT_ENV)
     try:
         for _ in range(600):  # until its first checkpoint
             if (out / "checkpoint.pt").is_file() or first.poll() is not None:
@@ -367,13 +423,34 @@ def test_a_killed_run_leaves_no_lock_that_blocks_resume(tmp_path, mnist_root):
             time.sleep(0.1)
         assert (out / "checkpoint.pt").is_file()
     finally:
-        first.send_signal(signal.SIGKILL)
-        first.wait()
-    assert first.returncode == -signal.SIGKILL
+        first.send_signal(sig)
+        _, err = first.communicate(timeout=120)
+    return subprocess.CompletedProcess(args, first.returncode, "", err)
+
+
+def resume_one_more_epoch(out, mnist_root, tmp_path) -> int:
+    """--resume for one epoch more than the checkpoint holds: it must continue, not start over."""
     from vae.files import load_checkpoint
 
-    done = load_checkpoint(out / "checkpoint.pt")["epoch"]
+    done = load_checkpoint(out / "checkpoint.pt")["epoch"]  # a checkpoint that loads: not half-written
     proc = run("main.py", "--arch", "examples", "--data-root", mnist_root, "--out-dir", out, "--limit", 2000,
                "--epochs", done + 1, "--device", "cpu", "--no-progress", "--resume", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert f"after epoch {done}" in proc.stdout
+    assert load_checkpoint(out / "checkpoint.pt")["epoch"] == done + 1
+    return done
+
+
+def test_a_killed_run_leaves_no_lock_that_blocks_resume(tmp_path, mnist_root):
+    out = tmp_path / "run"
+    assert signalled_after_a_checkpoint(out, mnist_root, signal.SIGKILL).returncode == -signal.SIGKILL
+    resume_one_more_epoch(out, mnist_root, tmp_path)
+
+
+def test_ctrl_c_stops_with_one_line_and_exit_130_and_resume_continues(tmp_path, mnist_root):
+    out = tmp_path / "run"
+    proc = signalled_after_a_checkpoint(out, mnist_root, signal.SIGINT)
+    assert proc.returncode == 130
+    assert_one_line_error(proc, "main.py: interrupted", str(out / "checkpoint.pt"), "--resume")
+    assert not [p.name for p in out.iterdir() if p.name.endswith(".tmp")]
+    assert resume_one_more_epoch(out, mnist_root, tmp_path) >= 1
