@@ -3,12 +3,14 @@
     python evaluate.py --checkpoint runs/model1/checkpoint.pt --data-root ../shared/data --k 10
     python evaluate.py --checkpoint runs/burda/checkpoint.pt --data-root ../shared/data --k 5000
     python evaluate.py --checkpoint runs/mlp/checkpoint.pt --data-root ../shared/data --classifier runs/classifier.pt
+    python evaluate.py --checkpoint pretrained/lstm_vae.pt --data-root ../shared/data --out-dir runs/pretrained
 
 Prints nats per image on the MNIST test set: the single-sample negative ELBO and the
 k-sample importance-weighted bound (at k = 5,000 the literature's log-likelihood estimate),
-with its standard error over images, and writes them as JSON beside the checkpoint. The
-per-image bounds are saved as they come (a .partial.pt file beside it), so an interrupted
-evaluation continues where it stopped when run again with the same flags.
+with its standard error over images, and writes them as JSON beside the checkpoint (or in
+--out-dir). The per-image bounds are saved as they come (a .partial.pt file beside the
+JSON), so an interrupted evaluation continues where it stopped when run again with the
+same flags.
 On grey-level MNIST (--binarize none) BCE is not a normalised likelihood: those nats compare
 with pytorch/examples' "test set loss", not with the binarized-MNIST results in the literature.
 """
@@ -26,7 +28,8 @@ from tqdm import tqdm
 
 from vae.cli import Parser, cli, pick_device, positive_int
 from vae.data import BINARIZATIONS, TEST_BINARIZATION_SEED, binarized_once, images_as_trained, prepare_images
-from vae.files import UserError, load_checkpoint, load_mnist, model_from_state, save_checkpoint, write_text
+from vae.files import (UserError, load_checkpoint, load_mnist, make_out_dir, model_from_state, save_checkpoint,
+                       write_text)
 from vae.measures import (ROWS_PER_PASS, active_units, class_latent_gaussians, iwae_nats, reconstruction_accuracy,
                           sample_classes)
 from vae.samples import COVARIANCES, FULL_COV_MAX, check_covariance
@@ -56,8 +59,17 @@ def build_parser():
     p.add_argument("--class-covariance", choices=COVARIANCES, default="diagonal",
                    help="the class Gaussians the per-class digits are drawn from: diagonal (the measure of the "
                         "tables), or full covariance (vector latents of at most %d dimensions)" % FULL_COV_MAX)
+    p.add_argument("--out-dir", type=Path, default=None,
+                   help="folder for the JSON (and the .partial.pt of an unfinished evaluation); default: the "
+                        "checkpoint's folder")
     p.add_argument("--no-progress", action="store_true")
     return p
+
+
+def output_path(args, suffix: str = ".json") -> Path:
+    """Where the result goes: --out-dir (default the checkpoint's folder) / output_name."""
+    folder = args.checkpoint.parent if args.out_dir is None else args.out_dir
+    return folder / (output_name(args).removesuffix(".json") + suffix)
 
 
 def output_name(args) -> str:
@@ -134,7 +146,7 @@ def run(args) -> dict:
     elbo_s = time.perf_counter() - t0
     settings = {"k": args.k, "seed": args.seed, "binarize": binarize, "binarize_seed": binarize_seed,
                 "test_images": len(x), "batch_size": args.batch_size, "rows": args.rows}
-    partial = args.checkpoint.parent / (output_name(args).removesuffix(".json") + ".partial.pt")
+    partial = output_path(args, ".partial.pt")
     nats, iwae_s = importance_bounds(model, x, args, partial, settings)
     result = {
         "checkpoint": str(args.checkpoint), "epoch": state.get("epoch"), "test_images": len(x),
@@ -171,8 +183,10 @@ def class_accuracy(model, args, device, x: torch.Tensor, binarize: str) -> dict:
 @cli("evaluate.py")
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    if args.out_dir is not None:
+        make_out_dir(args.out_dir)
     result = run(args)
-    out = args.checkpoint.parent / output_name(args)
+    out = output_path(args)
     write_text(out, json.dumps(result, indent=2) + "\n")
     print(f"epoch {result['epoch']}, {result['test_images']} test images"
           + (f" (binarized, seed {result['binarize_seed']})" if result["binarize_seed"] is not None else "")
@@ -182,7 +196,7 @@ def main(argv=None) -> int:
           + (f", {result['class_accuracy']:.1%} of {10 * args.per_class} per-class digits classified as asked, "
              f"{result['reconstruction_accuracy']:.1%} of the test images' reconstructions as their own class"
              if "class_accuracy" in result else "") + f"; wrote {out}")
-    (args.checkpoint.parent / (output_name(args).removesuffix(".json") + ".partial.pt")).unlink(missing_ok=True)
+    output_path(args, ".partial.pt").unlink(missing_ok=True)
     return 0
 
 

@@ -24,7 +24,7 @@ import torch
 from vae.cli import Parser, cli
 from vae.plotting import plot_elbo_terms, save_curve, save_image_grid
 from vae.samples import COVARIANCES, FULL_COV_MAX, PER_CLASS, digits_per_class, prior_samples
-from vae.files import CHECKPOINT, EPOCH1_CHECKPOINT, MODEL_PK, UserError, load_checkpoint, load_results
+from vae.files import CHECKPOINT, EPOCH1_CHECKPOINT, MODEL_PK, UserError, load_checkpoint, load_results, make_out_dir
 
 RECONSTRUCTIONS = "reconstructions.png"  # the report's Figures 4 and 5
 LOSS_CURVE = "figure2_loss.png"
@@ -87,11 +87,7 @@ def generate(args) -> list[Path]:
     if args.class_covariance != "diagonal" and args.data_root is None:
         raise UserError("--class-covariance shapes the per-class digits, which need --data-root")
     if args.checkpoint is not None:
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise UserError(f"cannot create --out-dir {out}: {e.strerror}") from None
-        return draw_samples(args.checkpoint, out, args)
+        return draw_samples(args.checkpoint, make_out_dir(out), args)
     results = load_results(out / MODEL_PK)
     recon = np.asarray(results["train_reconstruction_images"])
     written = []

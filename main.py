@@ -66,6 +66,7 @@ from vae.files import (
     UserError,
     load_checkpoint,
     load_mnist,
+    make_out_dir,
     run_lock,
     save_checkpoint,
     save_results,
@@ -300,11 +301,7 @@ def machine(device: torch.device) -> str:
 
 def set_up(args) -> Run:
     """Check the flags against the out-dir and any checkpoint; choose the device."""
-    out = args.out_dir
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise UserError(f"cannot create --out-dir {out}: {e.strerror}") from None
+    out = make_out_dir(args.out_dir)
     device = pick_device(args.device)
     check_bf16(args, device)
     if args.eval_batch_size is None:

@@ -362,7 +362,8 @@ def test_tests_look_for_mnist_where_a_user_has_it(tmp_path, mnist_root):
     assert conftest.find_mnist([tmp_path / "nowhere", data, shared]) == data  # ./data before ../shared/data
     assert conftest.find_mnist([env, data, shared]) == env  # $MNIST_ROOT first
     assert conftest.find_mnist([tmp_path / "nowhere"]) is None
-    assert conftest.MNIST_CANDIDATES[-2:] == [ROOT / "data", ROOT.parent / "shared" / "data"]
+    assert conftest.MNIST_CANDIDATES[-3:] == [ROOT / "data", ROOT.parent / "shared" / "data", conftest.MNIST_CACHE]
+    assert ROOT not in conftest.MNIST_CACHE.parents  # the tests' own download stays out of the source tree
     proc = run("main.py", "--download-only", "--data-root", mnist_root, cwd=tmp_path)  # present: nothing to fetch
     assert proc.returncode == 0 and str(mnist_root / "MNIST" / "raw") in proc.stdout
     proc = run("main.py", "--download-only", "--data-root", data, cwd=tmp_path)  # empty files, offline

@@ -1,11 +1,9 @@
 """colab.ipynb top to bottom in a Python kernel, on a tiny setting (issue 26)."""
 
-import pytest
+import nbclient  # required (requirements.txt): a broken install fails here, not skips
+import nbformat
 
 from conftest import ROOT
-
-nbclient = pytest.importorskip("nbclient")
-nbformat = pytest.importorskip("nbformat")
 
 
 def test_the_colab_notebook_runs_top_to_bottom(mnist_root, tmp_path, monkeypatch):
@@ -13,10 +11,13 @@ def test_the_colab_notebook_runs_top_to_bottom(mnist_root, tmp_path, monkeypatch
     for name, value in {"VAE_EPOCHS": "1", "VAE_EXTRA": "--limit 1000 --device cpu --no-progress",
                         "VAE_DATA_ROOT": str(mnist_root), "VAE_OUT_DIR": str(out), "VAE_RUN_TESTS": "0"}.items():
         monkeypatch.setenv(name, value)  # the kernel inherits them; its parameters cell reads them
+    pretrained_before = sorted(p.name for p in (ROOT / "pretrained").iterdir())
     nb = nbformat.read(ROOT / "colab.ipynb", as_version=4)
     assert any("parameters" in c.metadata.get("tags", []) for c in nb.cells)
     nbclient.NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}).execute()
     assert (out / "model.pk").stat().st_size > 0 and (out / "checkpoint.pt").is_file()
+    assert (out / "pretrained_samples" / "evaluation_lstm_repaired_k10.json").is_file()
+    assert sorted(p.name for p in (ROOT / "pretrained").iterdir()) == pretrained_before  # nothing into the source tree
     for name in ("reconstructions.png", "figure2_loss.png", "prior_samples.png",
                  "pretrained_samples/prior_samples.png", "pretrained_samples/digits_per_class.png"):
         assert (out / name).read_bytes()[:4] == b"\x89PNG", name

@@ -377,7 +377,7 @@ def test_weights_broken_by_the_last_update_stop_before_evaluation(mnist_root, tm
 
 
 def test_our_idx_reader_gives_torchvisions_mnist(mnist_root):
-    torchvision = pytest.importorskip("torchvision")
+    import torchvision  # required (requirements.txt): a broken install fails, not skips
     for train in (True, False):
         ds = torchvision.datasets.MNIST(mnist_root, train=train, download=False)
         images, labels = files.load_mnist(mnist_root, train, with_labels=True)
@@ -409,7 +409,7 @@ def test_idx_reader_keeps_shape_and_order(tmp_path):
 
 
 def test_mnist_missing_is_downloaded_by_torchvision_then_read(mnist_root, tmp_path, monkeypatch):
-    torchvision = pytest.importorskip("torchvision")
+    import torchvision  # required (requirements.txt): a broken install fails, not skips
     calls = []
 
     class FakeMNIST:  # stands in for the download: it writes the raw files where torchvision would

@@ -82,6 +82,15 @@ def run_lock(out: Path):
 # ---------------------------------------------------------------- writing
 
 
+def make_out_dir(out: Path) -> Path:
+    """Create an --out-dir folder and its parents; one line where it cannot be made."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UserError(f"cannot create --out-dir {out}: {e.strerror}") from None
+    return out
+
+
 def atomic_write(path: Path, write) -> None:
     """Call write(fileobj) on a temporary file beside `path`, then rename it into place,
     so an interrupted run never leaves a half-written file. A failed write (a full disk)
