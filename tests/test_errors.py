@@ -416,7 +416,10 @@ def signalled_after_a_checkpoint(out, mnist_root, sig) -> subprocess.CompletedPr
     """A long main.py run, sent `sig` once its first checkpoint is written; its exit and stderr."""
     args = [*script_argv("main.py"), "--arch", "examples", "--data-root", str(mnist_root),
             "--out-dir", str(out), "--limit", "2000", "--epochs", "200", "--device", "cpu", "--no-progress"]
-    first = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=SCRIPT_ENV)
+    # SIGINT as a terminal's Ctrl-C finds it: a shell's background job (a CI runner's, say) starts
+    # its children with SIGINT ignored, and Python then leaves it ignored.
+    first = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=SCRIPT_ENV,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         for _ in range(600):  # until its first checkpoint
             if (out / "checkpoint.pt").is_file() or first.poll() is not None:
