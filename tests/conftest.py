@@ -12,6 +12,17 @@ sys.path.insert(0, str(ROOT))  # tests import model, main, generator from the re
 from vae.files import UserError, load_mnist, mnist_present  # noqa: E402  (found through the line above)
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "mnist: needs the real MNIST (set on every test that takes mnist_root)")
+
+
+def pytest_collection_modifyitems(items):
+    """Mark the tests that read the real MNIST: `-m "not mnist"` is the quick tier."""
+    for item in items:
+        if "mnist_root" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.mnist)
+
+
 def script_argv(relative: str) -> list[str]:
     """How a user runs a script: the root's by path (main.py), the ones under report/,
     benchmarks/ and pretrained/ as modules of the root (python -m report.build)."""
