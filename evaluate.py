@@ -13,6 +13,8 @@ JSON), so an interrupted evaluation continues where it stopped when run again wi
 same flags.
 On grey-level MNIST (--binarize none) BCE is not a normalised likelihood: those nats compare
 with pytorch/examples' "test set loss", not with the binarized-MNIST results in the literature.
+Grey levels under a model trained on binarized MNIST are refused; binarized images under a
+model trained on grey levels are scored, with a note on stderr.
 """
 
 from __future__ import annotations
@@ -81,6 +83,20 @@ def output_name(args) -> str:
     return f"{name}_k{args.k}.json"
 
 
+def check_binarization(asked: str, trained_on: str | None) -> None:
+    """Refuse, in one line, grey levels scored under a model trained on binary pixels: its BCE
+    of grey targets is no likelihood (a model of binarized MNIST scores lower there than on the
+    data it models). The other way round is a likelihood, of binarized images under a model
+    of grey levels: said on stderr. A file that does not say how it was trained (weights only)
+    is scored as asked."""
+    if trained_on == "dynamic" and asked == "none":
+        raise UserError("this model was trained on binarized MNIST (--binarize dynamic): on grey levels its BCE is "
+                        "not a likelihood; leave out --binarize to score it on binarized test images")
+    if trained_on == "none" and asked == "dynamic":
+        print("evaluate.py: note: this model was trained on grey levels; these nats are the likelihood of binarized "
+              "test images under it, not comparable with its grey-level nats", file=sys.stderr)
+
+
 def test_images(args, state: dict, cfg, device) -> tuple[torch.Tensor, str, int | None]:
     """The test set as the model sees it, binarized as asked (all 10,000, then the first --limit)."""
     images = load_mnist(args.data_root, train=False)
@@ -88,6 +104,7 @@ def test_images(args, state: dict, cfg, device) -> tuple[torch.Tensor, str, int 
         raise UserError(f"--limit {args.limit} is larger than the {len(images)} test images")
     trained = state.get("train_config", {})
     binarize = args.binarize or trained.get("binarize", "none")
+    check_binarization(binarize, trained.get("binarize"))
     x = prepare_images(images, cfg, device)
     seed = None
     if binarize == "dynamic":
@@ -151,7 +168,8 @@ def run(args) -> dict:
     result = {
         "checkpoint": str(args.checkpoint), "epoch": state.get("epoch"), "test_images": len(x),
         "image_size": cfg.image_size, "binarized": binarize if binarize != "none" else getattr(cfg, "binarize", False),
-        "binarize_seed": binarize_seed, "negative_elbo": elbo["negative_elbo"], "bce": elbo["bce"], "kld": elbo["kld"],
+        "binarize_seed": binarize_seed, "trained_binarize": state.get("train_config", {}).get("binarize"),
+        "negative_elbo": elbo["negative_elbo"], "bce": elbo["bce"], "kld": elbo["kld"],
         "elbo_seconds": elbo_s, "iwae_k": args.k, "iwae_nats": nats.mean().item(),
         "iwae_se": (nats.std() / math.sqrt(len(nats))).item() if len(nats) > 1 else math.nan,
         "iwae_seconds": iwae_s, "seed": args.seed, "device": str(device), **active_units(model, x),

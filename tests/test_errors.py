@@ -458,3 +458,12 @@ def test_ctrl_c_stops_with_one_line_and_exit_130_and_resume_continues(tmp_path, 
     assert_one_line_error(proc, "main.py: interrupted", str(out / "checkpoint.pt"), "--resume")
     assert not [p.name for p in out.iterdir() if p.name.endswith(".tmp")]
     assert resume_one_more_epoch(out, mnist_root, tmp_path) >= 1
+
+
+def test_grey_levels_scored_under_a_binarized_model_are_refused(tmp_path, mnist_root):
+    """Issue 34: `--binarize none` on pretrained/lstm_vae.pt printed "77.58 nats", BCE of grey
+    pixels under a model of binary ones, which is no likelihood."""
+    proc = run("evaluate.py", "--checkpoint", ROOT / "pretrained" / "lstm_vae.pt", "--data-root", mnist_root,
+               "--binarize", "none", "--limit", 10, "--k", 1, "--device", "cpu", "--out-dir", tmp_path, cwd=tmp_path)
+    assert_one_line_error(proc, "trained on binarized MNIST", "not a likelihood", "leave out --binarize")
+    assert proc.returncode == 2 and not list(tmp_path.glob("evaluation*"))

@@ -238,6 +238,21 @@ def test_evaluate_writes_the_iwae_bound(trained, mnist_root):
     one, three, nelbo = result[1]["iwae_nats"], result[3]["iwae_nats"], result[3]["negative_elbo"]
     assert abs(one - nelbo) < 4 * result[1]["iwae_se"]  # the same bound, other noise (and the KL in closed form)
     assert three < nelbo and three <= one + math.log(3)
+def test_binarized_images_under_a_grey_level_model_are_named_as_such(trained, mnist_root, tmp_path, capsys):
+    import evaluate
+
+    args = ["--checkpoint", str(trained / "checkpoint.pt"), "--data-root", str(mnist_root), "--limit", "20",
+            "--k", "1", "--device", "cpu", "--no-progress", "--out-dir", str(tmp_path)]
+    assert evaluate.main(args + ["--binarize", "dynamic"]) == 0
+    assert "trained on grey levels" in capsys.readouterr().err
+    binarized = json.loads((tmp_path / "evaluation_k1.json").read_text())
+    assert binarized["trained_binarize"] == "none" and binarized["binarize_seed"] == 123
+    assert evaluate.main(args) == 0  # as trained: no note
+    assert "trained on grey levels" not in capsys.readouterr().err
+    grey = json.loads((tmp_path / "evaluation_k1.json").read_text())
+    assert grey["binarized"] is False and grey["negative_elbo"] != binarized["negative_elbo"]
+
+
 def load_build():
     build = load_script("report/build.py")
     return build
