@@ -3,9 +3,12 @@ stages, the published rows with their sources, a grey-level run refused."""
 
 import json
 
+import pytest
+
 import evaluate
 import main
-from conftest import load_script
+from conftest import ROOT, load_script
+from vae.files import UserError
 
 
 def train(out, mnist_root, *extra):
@@ -56,3 +59,20 @@ def test_seeds_measured_on_different_test_images_say_so():
     row = bench.gathered(rows)
     assert row["test_images"] == [10000, 2000] and row["nats"] == 81.5 and row["seeds"] == [0, 1]
     assert bench.images(row["test_images"]) == "10,000 / 2,000 (per seed)" and bench.images(50) == "50"
+
+
+def test_the_committed_page_is_its_stored_rows_and_the_published_table(tmp_path):
+    """report/benchmark.md is what --from-json writes from report/benchmark.json, the reading and
+    PUBLISHED: a published row changed in the code and not on the page (or back) fails here."""
+    benchmark = load_script("report/benchmark.py")
+    stored = json.loads((ROOT / "report" / "benchmark.json").read_text())
+    assert stored["published"] == json.loads(json.dumps(benchmark.PUBLISHED))
+    assert benchmark.main(["--from-json", str(ROOT / "report" / "benchmark.json"), "--out", str(tmp_path),
+                           "--note-file", str(ROOT / "report" / "benchmark" / "reading.md")]) == 0
+    assert (tmp_path / "benchmark.md").read_text() == (ROOT / "report" / "benchmark.md").read_text()
+    assert (tmp_path / "benchmark.json").read_text() == (ROOT / "report" / "benchmark.json").read_text()
+    row_lstm = [p for p in benchmark.PUBLISHED if p["nats"] == 80.54]
+    assert len(row_lstm) == 1 and row_lstm[0]["estimator"] == "exact" and row_lstm[0]["binarization"] == "static"
+    (tmp_path / "bad.json").write_text("{}")
+    with pytest.raises(UserError, match="not a benchmark.json"):
+        benchmark.rebuild(tmp_path / "bad.json", tmp_path)
