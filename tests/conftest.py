@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 from torch import nn
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,6 +56,16 @@ def draw_spread(z, mu, logvar):
 # accident: a factor-of-e slip moves each variance by e or more, far outside 5 %.
 SPREAD_LOGVAR = (-2.0, -1.0, 1.0, 2.0)
 SPREAD_TOLERANCE = 0.05  # 40,000 draws: the sample variance's relative error has sd 0.7 %
+
+
+def spread_posterior():
+    """(mu, logvar) of four latent dimensions, one per SPREAD_LOGVAR."""
+    return torch.tensor([0.5, -1.0, 2.0, 0.0]), torch.tensor(SPREAD_LOGVAR)
+
+
+def exp_logvar_as_the_std(mu, logvar, eps=None):
+    """The slip the spread tests must catch: exp(logvar) as the standard deviation."""
+    return mu + (torch.randn_like(mu) if eps is None else eps) * torch.exp(logvar)
 
 
 class FixedPosterior(nn.Module):

@@ -8,9 +8,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from conftest import SPREAD_LOGVAR, SPREAD_TOLERANCE, FixedPosterior, KeepsZ, draw_spread
+from conftest import SPREAD_TOLERANCE, FixedPosterior, KeepsZ, draw_spread, exp_logvar_as_the_std, spread_posterior
 from model import VAEBase
-from test_model import exp_logvar_as_the_std
 from vae.measures import active_units, iwae_nats
 
 GRID = torch.linspace(-7.0, 7.0, 1401, dtype=torch.float64)  # step 0.01; the prior's mass beyond 7 is ~1e-12
@@ -147,7 +146,7 @@ def test_an_interrupted_evaluation_continues_where_it_stopped(mnist_root, tmp_pa
 def test_the_estimators_proposal_has_the_variance_exp_logvar(monkeypatch):
     """The k samples z_i ~ q(z|x) that the bound weighs are drawn with the spread exp(logvar),
     and the bound's log q(z|x) is of that spread: the slip exp(logvar) as the std fails here."""
-    mu, logvar = torch.tensor([0.5, -1.0, 2.0, 0.0]), torch.tensor(SPREAD_LOGVAR)
+    mu, logvar = spread_posterior()
     decoder = KeepsZ()
     model = VAEBase(None, FixedPosterior(mu, logvar), decoder)
     x = torch.zeros(4, 1, 2, 2)

@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from conftest import SPREAD_LOGVAR, SPREAD_TOLERANCE, FixedPosterior, KeepsZ, draw_spread
+from conftest import SPREAD_TOLERANCE, FixedPosterior, KeepsZ, draw_spread, exp_logvar_as_the_std, spread_posterior
 from model import PRESETS, VAE, VAEBase, VAEConfig, decoder_shapes, negative_elbo, training_loss
 from vae.measures import count_parameters
 from vae.registry import config_from_dict, config_to_dict
@@ -185,12 +185,8 @@ def test_iwae_with_one_sample_averages_to_the_negative_elbo_and_tightens_with_k(
 
 def spread_of(reparameterize, n=40_000):
     torch.manual_seed(0)
-    mu, logvar = torch.tensor([0.5, -1.0, 2.0, 0.0]), torch.tensor(SPREAD_LOGVAR)
+    mu, logvar = spread_posterior()
     return draw_spread(reparameterize(mu.expand(n, 4), logvar.expand(n, 4)), mu, logvar)
-
-
-def exp_logvar_as_the_std(mu, logvar, eps=None):  # the slip the spread tests must catch
-    return mu + (torch.randn_like(mu) if eps is None else eps) * torch.exp(logvar)
 
 
 def test_reparameterize_draws_with_the_variance_exp_logvar():
@@ -202,7 +198,7 @@ def test_reparameterize_draws_with_the_variance_exp_logvar():
 
 def test_the_model_decodes_draws_with_the_variance_exp_logvar(monkeypatch):
     """forward() draws z through reparameterize: its z has the spread exp(logvar), and the slip fails."""
-    mu, logvar = torch.tensor([0.5, -1.0, 2.0, 0.0]), torch.tensor(SPREAD_LOGVAR)
+    mu, logvar = spread_posterior()
     decoder = KeepsZ()
     model = VAEBase(None, FixedPosterior(mu, logvar), decoder)
     torch.manual_seed(0)
