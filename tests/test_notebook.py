@@ -1,5 +1,7 @@
 """colab.ipynb top to bottom in a Python kernel, on a tiny setting (issue 26)."""
 
+import os
+
 import nbclient  # required (requirements.txt): a broken install fails here, not skips
 import nbformat
 
@@ -8,6 +10,13 @@ from conftest import ROOT
 
 def test_the_colab_notebook_runs_top_to_bottom(mnist_root, tmp_path, monkeypatch):
     out = tmp_path / "run"
+    # A `python` first on PATH that is not the interpreter running the kernel (a venv used by
+    # its path, not activated): the notebook's commands must not reach it.
+    wrong = tmp_path / "bin"
+    wrong.mkdir()
+    (wrong / "python").write_text("#!/bin/sh\necho 'not the notebook interpreter' >&2\nexit 97\n")
+    (wrong / "python").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{wrong}{os.pathsep}{os.environ['PATH']}")
     for name, value in {"VAE_EPOCHS": "1", "VAE_EXTRA": "--limit 1000 --device cpu --no-progress",
                         "VAE_DATA_ROOT": str(mnist_root), "VAE_OUT_DIR": str(out), "VAE_RUN_TESTS": "0"}.items():
         monkeypatch.setenv(name, value)  # the kernel inherits them; its parameters cell reads them
