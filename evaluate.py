@@ -28,14 +28,14 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from vae.cli import Parser, cli, pick_device, positive_int
+from vae.cli import Parser, UserError, cli, pick_device, positive_int
 from vae.data import BINARIZATIONS, TEST_BINARIZATION_SEED, binarized_once, images_as_trained, prepare_images
-from vae.files import (UserError, load_checkpoint, load_mnist, make_out_dir, model_from_state, save_checkpoint,
-                       write_text)
+from vae.files import load_checkpoint, load_mnist, make_out_dir, model_from_state, save_checkpoint, write_text
 from vae.measures import (ROWS_PER_PASS, active_units, class_latent_gaussians, iwae_nats, reconstruction_accuracy,
                           sample_classes)
 from vae.samples import COVARIANCES, FULL_COV_MAX, check_covariance
-from vae.training import evaluate, reuse_freed_memory
+from vae.device import reuse_freed_memory
+from vae.training import evaluate
 
 SAVE_EVERY_S = 30  # seconds between saves of the per-image bounds
 

@@ -21,10 +21,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from vae.cli import Parser, cli
+from vae.cli import Parser, UserError, cli
 from vae.plotting import plot_elbo_terms, save_curve, save_image_grid
 from vae.samples import COVARIANCES, FULL_COV_MAX, PER_CLASS, digits_per_class, prior_samples
-from vae.files import CHECKPOINT, EPOCH1_CHECKPOINT, MODEL_PK, UserError, load_checkpoint, load_results, make_out_dir
+from vae.files import CHECKPOINT, EPOCH1_CHECKPOINT, MODEL_PK, load_checkpoint, load_results, make_out_dir
 
 RECONSTRUCTIONS = "reconstructions.png"  # the report's Figures 4 and 5
 LOSS_CURVE = "figure2_loss.png"

@@ -23,7 +23,8 @@ from vae.cli import Parser, cli, pick_device, positive_int
 from model import PRESETS
 from vae.parts import build_model
 from vae.training import TrainStep
-from vae.files import UserError, load_mnist
+from vae.cli import UserError
+from vae.files import load_mnist
 
 
 def timed_steps(step, data, bs, first, steps):

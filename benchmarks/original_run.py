@@ -3,7 +3,7 @@
     python -m benchmarks.original_run --data-root ../shared/data --out-dir runs/original_loop
     python -m benchmarks.original_run --data-root ../shared/data --out-dir runs/original_loop --resume
 
-`training.original_loop` is the report's original loop as far as its facts go (plain torch
+`vae.original.original_loop` is the report's original loop as far as its facts go (plain torch
 modules, a DataLoader in order, gradients asked for the input, every batch copied to the
 host). It starts from the weights main.py starts from with the same --seed, draws its noise
 from the same stream, and evaluates the test set after each epoch as main.py does, so it
@@ -26,9 +26,11 @@ import torch
 from vae.data import prepare_images
 from vae.cli import Parser, cli, pick_device, positive_float, positive_int
 from model import PRESETS, VAE
-from vae.training import evaluate, original_loop
+from vae.original import original_loop
+from vae.training import evaluate
 from vae.registry import config_to_dict
-from vae.files import CHECKPOINT, UserError, load_checkpoint, load_mnist, save_checkpoint, write_text
+from vae.cli import UserError
+from vae.files import CHECKPOINT, load_checkpoint, load_mnist, save_checkpoint, write_text
 
 HISTORY = "history.json"
 # Settings a resumed run must share with its checkpoint.

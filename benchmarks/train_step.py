@@ -7,7 +7,7 @@ DataLoader over train.data / 255 in order, gradients asked for the input images,
 batch's reconstructions copied to the host and its loss read with .item().
 (b) is main.py's step: GemmConvTranspose2d on CPU (cuDNN's kernels on CUDA), batches
 sliced from one tensor on the device, nothing copied back per batch, and on CPU glibc's
-malloc told to keep freed memory (training.reuse_freed_memory), as main.py does. All start
+malloc told to keep freed memory (vae.device.reuse_freed_memory), as main.py does. All start
 from the same weights and draw the same noise (the same eps and dropout masks), so their
 losses must agree step for step.
 
@@ -27,7 +27,9 @@ import torch
 
 from vae.data import prepare_images
 from vae.cli import Parser, cli, pick_device, positive_int
-from vae.training import TrainStep, original_loop, reuse_freed_memory, train_epoch
+from vae.device import reuse_freed_memory
+from vae.original import original_loop
+from vae.training import TrainStep, train_epoch
 from model import PRESETS, VAE, VAEConfig, decoder_shapes
 from vae.fastconv import use_gemm_transpose_convs
 from vae.files import load_mnist

@@ -24,7 +24,8 @@ from vae.cli import Parser, cli
 from vae.measures import count_parameters
 from vae.registry import config_to_dict
 from vae.training import evaluate
-from vae.files import CHECKPOINT, UserError, load_checkpoint, load_mnist, model_from_state, save_checkpoint, write_text
+from vae.cli import UserError
+from vae.files import CHECKPOINT, load_checkpoint, load_mnist, model_from_state, save_checkpoint, write_text
 
 MANIFEST = ROOT / "pretrained" / "manifest.json"
 CHECK_IMAGES = 1000  # test images the manifest's negative ELBO is measured on

@@ -24,7 +24,8 @@ from vae.cli import Parser, cli
 from vae.measures import count_parameters
 from vae.plotting import save_image_grid
 from vae.samples import prior_samples
-from vae.files import CHECKPOINT, MODEL_PK, UserError, load_checkpoint, load_model, load_results, write_text
+from vae.cli import UserError
+from vae.files import CHECKPOINT, MODEL_PK, load_checkpoint, load_model, load_results, write_text
 
 OUT_DIR = ROOT / "report" / "ablation"
 PAGE = ROOT / "report" / "ablation.md"
@@ -55,7 +56,7 @@ def row_of(run: Path) -> tuple:
     """The ROWS entry a run folder was trained as, from its config.json."""
     cfg = json.loads((run / "config.json").read_text())
     model, train = cfg["model"], cfg["train"]
-    objective = train.get("objective")
+    objective = model.get("objective")
     if model.get("arch") == "composed":
         enc_sizes, dec_sizes = model["encoder_sizes"], model["decoder_sizes"]
         key = (model["encoder"], model["decoder"], objective)

@@ -21,7 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 from vae.cli import Parser, cli, labelled_folders
-from vae.files import CHECKPOINT, UserError, load_checkpoint, write_text
+from vae.cli import UserError
+from vae.files import CHECKPOINT, load_checkpoint, write_text
 from vae.parts import model_config, part_names
 from vae.plotting import save_image_grid
 from vae.samples import prior_samples

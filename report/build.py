@@ -27,7 +27,8 @@ from vae.samples import prior_samples
 from model import VAE, VAEConfig
 from vae.measures import count_parameters
 from vae.parts import build_model, model_config
-from vae.files import CHECKPOINT, FIGURE1, MODEL_PK, UserError, load_checkpoint, load_mnist, load_results, write_text
+from vae.cli import UserError
+from vae.files import CHECKPOINT, FIGURE1, MODEL_PK, load_checkpoint, load_mnist, load_results, write_text
 
 # The report's Table 1: "Epoch:N/50" -> (Train_Loss, Train_Reg_Term), last batch of the epoch. It logs
 # the model the report calls "Model 1 (Our Best Model)"; it has no per-epoch values for Model 2.

@@ -23,7 +23,8 @@ from vae.plotting import save_curve, save_image_grid
 from vae.samples import PER_CLASS, digits_per_class, prior_samples
 from vae.presets import ARCHS
 from vae.measures import count_parameters
-from vae.files import CHECKPOINT, MODEL_PK, UserError, load_checkpoint, load_model, load_results, write_text
+from vae.cli import UserError
+from vae.files import CHECKPOINT, MODEL_PK, load_checkpoint, load_model, load_results, write_text
 
 CURVES = "test_nelbo_per_epoch.png"
 
@@ -51,7 +52,7 @@ def run_row(label: str, folder: Path, out: Path, k_wanted: int | None, data_root
     ev = json.loads(evals[-1].read_text())
     params = count_parameters(load_model(folder / CHECKPOINT))
     epochs = len(results["test_negative_elbo"])
-    planned = ARCHS[arch].training["epochs"]  # the source's own count
+    planned = ARCHS[arch].training.epochs  # the source's own count
     epochs_text = f"{epochs}" + (f" of its {planned}" if epochs < planned else "")
     binary = ev.get("binarized", False)
     nelbo = f"{ev['negative_elbo']:.2f}"

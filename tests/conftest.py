@@ -10,18 +10,32 @@ from torch import nn
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # tests import model, main, generator from the repo root
 
-from vae.files import UserError, load_mnist, mnist_present  # noqa: E402  (found through the line above)
+from vae.cli import UserError
+from vae.files import load_mnist, mnist_present  # noqa: E402  (found through the line above
+
+
+def pytest_addoption(parser):
+    parser.addoption("--full", action="store_true",
+                     help="the full tier: every test, not only those marked quick (.ci/run passes it)")
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "mnist: needs the real MNIST (set on every test that takes mnist_root)")
+    config.addinivalue_line("markers", "quick: in the quick tier, which `pytest tests` runs without --full")
 
 
-def pytest_collection_modifyitems(items):
-    """Mark the tests that read the real MNIST: `-m "not mnist"` is the quick tier."""
+def pytest_collection_modifyitems(config, items):
+    """Mark the tests that read the real MNIST; without --full, keep the quick tier alone
+    (the others are deselected, not skipped) unless tests were named one by one (FILE::NAME)."""
     for item in items:
         if "mnist_root" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.mnist)
+    if config.getoption("--full") or any("::" in arg for arg in config.args):
+        return
+    later = [item for item in items if item.get_closest_marker("quick") is None]
+    if later:
+        config.hook.pytest_deselected(items=later)
+        items[:] = [item for item in items if item.get_closest_marker("quick") is not None]
 
 
 def script_argv(relative: str) -> list[str]:

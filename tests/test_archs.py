@@ -124,7 +124,7 @@ def test_short_training_on_real_mnist_lowers_the_loss(arch, mnist_batch):
     x = prepare_images(mnist_batch[0], cfg)
     torch.manual_seed(0)
     model = build_model(cfg)
-    opt = torch.optim.Adam(model.parameters(), lr=ARCHS[arch].training["lr"])
+    opt = torch.optim.Adam(model.parameters(), lr=ARCHS[arch].training.lr)
 
     def loss():  # same noise each time, no dropout: only the weights change
         torch.manual_seed(1)
@@ -186,7 +186,7 @@ def test_peer_end_to_end(arch, mnist_root, tmp_path, judge):
     size = ARCHS[arch].model.image_size
     assert r["train_reconstruction_images"].shape == (300, size, size)
     assert [len(s) for s in r["step_bce"]] == [5, 5]  # ceil(300 / 64) updates per epoch
-    assert r["config"]["train"]["arch"] == arch and r["config"]["train"]["betas"] == list(ARCHS[arch].training["betas"])
+    assert r["config"]["train"]["arch"] == arch and r["config"]["train"]["betas"] == list(ARCHS[arch].training.betas)
     assert np.isclose(r["train_bce_epoch_mean"][1], np.average(r["step_bce"][1], weights=[64] * 4 + [44]))
     assert load_checkpoint(out / "checkpoint_epoch1.pt")["epoch"] == 1
     assert generator.main(["--out-dir", str(out), "--data-root", str(mnist_root), "--classifier", str(judge)]) == 0

@@ -8,7 +8,7 @@ import pytest
 import evaluate
 import main
 from conftest import ROOT, load_script
-from vae.files import UserError
+from vae.cli import UserError
 
 
 def train(out, mnist_root, *extra):

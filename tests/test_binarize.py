@@ -20,6 +20,7 @@ def test_binarize_draws_each_pixel_with_its_grey_level():
     assert not torch.equal(binarized_once(x[:100], 1), binarized_once(x[:100], 2))
 
 
+@pytest.mark.quick
 def test_burda_stages_and_rates():
     ends = [e + 1 for e in range(3280) if ends_stage("burda", e)]
     assert ends == [1, 4, 13, 40, 121, 364, 1093, 3280]  # 3^0 + ... + 3^i passes

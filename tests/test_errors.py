@@ -17,7 +17,8 @@ import pytest
 
 from conftest import ROOT, SCRIPT_ENV, script_argv
 from vae import files
-from vae.files import MNIST_FILES, UserError
+from vae.cli import UserError
+from vae.files import MNIST_FILES
 
 # A proxy on a closed local port makes any download fail at once, online or not.
 OFFLINE = {"http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9",
@@ -50,8 +51,25 @@ def assert_one_line_error(proc, *expected):
     (["--betas", "0.9", "1"], "--betas must each be below 1"),
     (["--patience", "-1"], "--patience: must be at least 0"),
 ])
-def test_impossible_arguments(tmp_path, args, expected):
-    assert_one_line_error(run("main.py", *args, cwd=tmp_path), expected)
+@pytest.mark.quick
+def test_impossible_arguments(tmp_path, monkeypatch, capsys, args, expected):
+    """In-process, as importing torch for each would cost seconds; the subprocess test below
+    shows the same path ends a real process with one line."""
+    import main
+
+    monkeypatch.chdir(tmp_path)
+    try:
+        status = main.main(args)
+    except SystemExit as e:  # argparse's own refusals
+        status = e.code
+    assert status == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and expected in err and "Traceback" not in err, err
+    assert not list(tmp_path.iterdir())  # refused before anything is written
+
+
+def test_an_impossible_argument_ends_a_real_process_with_one_line(tmp_path):
+    assert_one_line_error(run("main.py", "--betas", "0.9", "1", cwd=tmp_path), "--betas must each be below 1")
 
 
 def test_limit_larger_than_the_data(tmp_path, mnist_root):
@@ -267,6 +285,7 @@ def naive_write(path, write):  # what atomic_write guards against: writing the f
         write(f)
 
 
+@pytest.mark.quick
 @pytest.mark.parametrize("fault", ["write", "fsync", "rename"])
 def test_a_failed_write_or_rename_keeps_the_old_file(tmp_path, monkeypatch, fault):
     def no_space(*args, **kwargs):
@@ -382,7 +401,7 @@ def test_bf16_is_refused_on_a_gpu_without_bf16(tmp_path, monkeypatch, capsys):
     assert main.main(["--bf16", "--device", "cuda", "--out-dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "Tesla T4 has 7.5" in err and "leave --bf16 out" in err
-    assert [p.name for p in tmp_path.iterdir()] == [".main.lock"]  # nothing written but the lock
+    assert not list(tmp_path.iterdir())  # refused before the out-dir is touched
 
 
 HOLD_LOCK = """

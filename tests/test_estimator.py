@@ -143,6 +143,7 @@ def test_an_interrupted_evaluation_continues_where_it_stopped(mnist_root, tmp_pa
     assert grey["binarize_seed"] is None and grey["iwae_nats"] != whole["iwae_nats"]
 
 
+@pytest.mark.quick
 def test_the_estimators_proposal_has_the_variance_exp_logvar(monkeypatch):
     """The k samples z_i ~ q(z|x) that the bound weighs are drawn with the spread exp(logvar),
     and the bound's log q(z|x) is of that spread: the slip exp(logvar) as the std fails here."""
@@ -167,6 +168,7 @@ def test_the_estimators_proposal_has_the_variance_exp_logvar(monkeypatch):
     assert (slipped - 4 * math.log(2)).abs().min() > 1  # 3 nats off: draws of one density weighed as another's
 
 
+@pytest.mark.quick
 def test_the_bound_is_the_log_mean_of_the_one_sample_weights(toy):
     """With one draw per pass (rows = the batch), k draws of one generator are k one-sample bounds
     in a row: the k-sample bound is exactly -log mean exp(-one-sample nats) of those, no more
@@ -194,6 +196,7 @@ class IndexedPosterior(nn.Module):
         return self.means[i], self.logvars[i]
 
 
+@pytest.mark.quick
 def test_active_units_by_hand():
     """Four images, five latent dimensions, the threshold 0.01 nats (KL) and 0.01 (variance of mu):
     dim 0: mu = +-1, logvar 0        KL 0.5 each           var(mu) 4/3       active, active

@@ -50,6 +50,7 @@ def run_both(which, dtype):
     return outs
 
 
+@pytest.mark.quick
 @pytest.mark.parametrize("which", [1, 2])
 def test_fast_model_matches_plain_model_in_float64(which):
     """Same weights, same noise: outputs, loss, every gradient and BatchNorm statistic agree."""

@@ -22,6 +22,7 @@ def model(request):
     return build_model(compose("lstm-vector", request.param, SIZES)).eval()
 
 
+@pytest.mark.quick
 def test_shapes(model):
     x = torch.rand(5, 1, 28, 28).round()
     recon, mu, logvar = model(x)
@@ -63,6 +64,7 @@ def order_faults(model) -> dict:
             "sees nothing before": int((~(seen & ~own_or_later).any(1))[first:].sum())}
 
 
+@pytest.mark.quick
 def test_each_pixel_sees_only_the_pixels_before_it(model):
     model = random_in_row(model.double())
     assert order_faults(model) == {"sees itself or later": 0, "sees nothing before": 0}
@@ -96,6 +98,7 @@ def drawn_and_forced(model, seed=1):
     return probs, torch.sigmoid(model.decode_logits(z, images))
 
 
+@pytest.mark.quick
 def test_each_pixel_is_drawn_with_its_teacher_forced_probability(model):
     """The probabilities generation records at the moment it draws each pixel are the ones the
     likelihood gives the drawn image: what is trained and scored is what is sampled."""
@@ -128,6 +131,7 @@ def test_the_decoder_alone_ignores_z():
     torch.testing.assert_close(one, many)
 
 
+@pytest.mark.quick
 def test_free_bits_and_warmup_shape_the_kl_by_hand():
     mu = torch.tensor([[1.0, 0.0], [0.0, 0.0]])  # dimension 0: KL 0.5 on average; dimension 1: 0
     logvar = torch.zeros(2, 2)

@@ -34,6 +34,7 @@ def record_shapes(model, x):
     return shapes, out
 
 
+@pytest.mark.quick
 @pytest.mark.parametrize("which, latent", [(1, 256), (2, 16)])
 def test_shapes_layer_by_layer(which, latent):
     model = VAE(PRESETS[which]).eval()
@@ -50,10 +51,12 @@ def test_shapes_layer_by_layer(which, latent):
     assert 0 <= recon.min() and recon.max() <= 1
 
 
+@pytest.mark.quick
 def test_decoder_shapes_derive_from_config():
     assert [s for pair in decoder_shapes(VAEConfig()) for s in pair] == REPORT_DECODER
 
 
+@pytest.mark.quick
 def test_reshape_is_plain_not_transpose():
     model = VAE(PRESETS[1]).eval()
     seen = {}
@@ -79,6 +82,7 @@ def batch_norm_parameters(channels):
     return 2 * channels  # weight and bias; the running statistics are buffers
 
 
+@pytest.mark.quick
 @pytest.mark.parametrize("which, latent", [(1, 256), (2, 16)])
 def test_parameter_counts_from_the_reports_layers(which, latent):
     """Each part counted from Table 2's layer list, not from the code's config: LSTM(28 -> 32),
@@ -94,6 +98,7 @@ def test_parameter_counts_from_the_reports_layers(which, latent):
     assert (which, encoder + decoder) in {(1, 1_051_123), (2, 267_283)}  # the README's and the manifest's figures
 
 
+@pytest.mark.quick
 def test_model2_has_no_dropout_and_model1_does():
     assert not any(isinstance(m, nn.Dropout2d) for m in VAE(PRESETS[2]).modules())
     drops = [m for m in VAE(PRESETS[1]).modules() if isinstance(m, nn.Dropout2d)]
@@ -117,6 +122,7 @@ def flat(rows):
     return [v for row in rows for v in row]
 
 
+@pytest.mark.quick
 def test_training_loss_matches_hand_computation():
     bce, kl = hand_terms(flat(RECON), flat(TARGET), flat(MU), flat(LOGVAR))
     parts = training_loss(*(torch.tensor(t, dtype=torch.float64) for t in (RECON, TARGET, MU, LOGVAR)))
@@ -125,6 +131,7 @@ def test_training_loss_matches_hand_computation():
     assert parts.total.item() == pytest.approx(sum(bce) / 6 + sum(kl) / 4, rel=1e-12)
 
 
+@pytest.mark.quick
 def test_negative_elbo_matches_hand_computation():
     bce, kl = hand_terms(flat(RECON), flat(TARGET), flat(MU), flat(LOGVAR))
     parts = negative_elbo(*(torch.tensor(t, dtype=torch.float64) for t in (RECON, TARGET, MU, LOGVAR)))
@@ -133,6 +140,7 @@ def test_negative_elbo_matches_hand_computation():
     assert parts.total.item() == pytest.approx((sum(bce) + sum(kl)) / 2, rel=1e-12)
 
 
+@pytest.mark.quick
 def test_kl_is_zero_at_the_prior():
     mu, logvar = torch.zeros(4, 28, 16), torch.zeros(4, 28, 16)
     x = torch.full((4, 1, 28, 28), 0.5)
@@ -155,6 +163,7 @@ def test_sample_decodes_prior_draws():
     assert (a[0] - a[1]).abs().max() > 0.1
 
 
+@pytest.mark.quick
 def test_config_round_trips_through_plain_dict():
     for cfg in PRESETS.values():
         assert config_from_dict(config_to_dict(cfg)) == cfg
@@ -170,6 +179,7 @@ def test_importing_model_has_no_side_effects(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.quick
 def test_iwae_with_one_sample_averages_to_the_negative_elbo_and_tightens_with_k():
     from vae.measures import iwae_nats
 
@@ -189,6 +199,7 @@ def spread_of(reparameterize, n=40_000):
     return draw_spread(reparameterize(mu.expand(n, 4), logvar.expand(n, 4)), mu, logvar)
 
 
+@pytest.mark.quick
 def test_reparameterize_draws_with_the_variance_exp_logvar():
     ratio, offset = spread_of(VAEBase.reparameterize)
     assert (ratio - 1).abs().max() < SPREAD_TOLERANCE and offset.abs().max() < 5
@@ -196,6 +207,7 @@ def test_reparameterize_draws_with_the_variance_exp_logvar():
     assert ((ratio - 1).abs() > 10 * SPREAD_TOLERANCE).all()  # the slip is far outside
 
 
+@pytest.mark.quick
 def test_the_model_decodes_draws_with_the_variance_exp_logvar(monkeypatch):
     """forward() draws z through reparameterize: its z has the spread exp(logvar), and the slip fails."""
     mu, logvar = spread_posterior()

@@ -85,6 +85,7 @@ def test_fullrank_decoder_lifts_the_bound():
     assert min(ranks) > 4, ranks
 
 
+@pytest.mark.quick
 @pytest.mark.parametrize("encoder", sorted(ENCODERS))
 @pytest.mark.parametrize("decoder", sorted(DECODERS))
 def test_every_encoder_with_every_decoder(encoder, decoder):
@@ -137,6 +138,7 @@ def test_presets_build_the_models_they_built_before_the_registry(name):
     assert float(recon.double().sum()) == pytest.approx(record["recon_sum"], rel=1e-6)
 
 
+@pytest.mark.quick
 def test_composed_config_refuses_mismatched_sizes():
     cfg = compose("lstm-vector", "mlp")
     with pytest.raises(ValueError, match="takes VAEConfig"):

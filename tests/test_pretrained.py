@@ -68,7 +68,7 @@ def test_lstm_vae_file_is_the_preset():
 
     state = load_checkpoint(ROOT / "pretrained" / "lstm_vae.pt")
     assert config_from_dict(state["config"]) == ARCHS["lstm-vae"].model
-    assert ARCHS["lstm-vae"].training["binarize"] == "dynamic" == state["train_config"]["binarize"]
+    assert ARCHS["lstm-vae"].training.binarize == "dynamic" == state["train_config"]["binarize"]
     assert set(state) == {"model", "config", "epoch", "train_config"} and state["epoch"] == 50
 
 
@@ -81,6 +81,6 @@ def test_export_records_an_evaluation_or_says_why_not(tmp_path):
                                              "binarized": "dynamic", "device": "cpu"}
     bad = tmp_path / "other.json"
     bad.write_text("{}")
-    from vae.files import UserError
+    from vae.cli import UserError
     with pytest.raises(UserError, match="not an evaluate.py JSON"):
         export.evaluation_entry(bad)

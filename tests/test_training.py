@@ -15,9 +15,11 @@ import main
 from conftest import ROOT, load_script
 from model import PRESETS, VAE
 from vae import files, samples, training
+from vae.config import EVAL_BATCH
 from vae.data import prepare_images
 from vae.files import load_checkpoint, load_results
 from vae.registry import config_from_dict, config_to_dict
+from vae.trainer import time_split
 
 
 def run_main(mnist_root, out_dir, *extra):
@@ -33,6 +35,7 @@ def trained(mnist_root, tmp_path_factory):
     return run_main(mnist_root, tmp_path_factory.mktemp("run"), "--limit", 1000, "--epochs", 2)
 
 
+@pytest.mark.quick
 def test_training_lowers_the_loss(trained):
     r = load_results(trained / "model.pk")
     assert r["train_loss_epoch_mean"][1] < r["train_loss_epoch_mean"][0]
@@ -60,8 +63,8 @@ def test_model_pk_has_the_originals_keys_and_round_trips(trained):
 
 FAULTS = """
 import resource, sys, torch
-from vae import training
-kept = training.reuse_freed_memory() if sys.argv[1] == "kept" else None
+from vae import device
+kept = device.reuse_freed_memory() if sys.argv[1] == "kept" else None
 size = 9 * 2**20  # float32: 36 MiB as Model 1's biggest buffer, above glibc's largest mmap threshold (32 MiB)
 for _ in range(16):  # the heap grows to hold it: steady state came after 2 to 7 requests here
     torch.empty(size).fill_(1)  # allocated and freed
@@ -107,6 +110,7 @@ class EchoModel(torch.nn.Module):
         return x.clamp(0.01, 0.99), mu, torch.zeros_like(mu)
 
 
+@pytest.mark.quick
 @pytest.mark.parametrize("shuffle", [False, True])
 def test_reconstructions_are_stored_in_data_order(shuffle):
     data = torch.rand(250, 1, 28, 28)
@@ -212,12 +216,13 @@ def test_evaluation_batch_changes_only_the_noise(trained, mnist_root, monkeypatc
         assert by_64[key] == pytest.approx(by_100[key], rel=1e-5)
     # The CPU default stays the report's 100, so CPU runs draw the same noise as before.
     train_config = json.loads((trained / "config.json").read_text())["train"]
-    assert train_config["eval_batch_size"] == main.EVAL_BATCH["cpu"] == 100
+    assert train_config["eval_batch_size"] == EVAL_BATCH["cpu"] == 100
 
 
+@pytest.mark.quick
 def test_time_split_counts_only_this_calls_epochs():
     history = {"epoch_seconds": [100.0, 2.0, 3.0], "eval_seconds": [50.0, 0.5, 0.5]}  # epoch 1 from a resumed run
-    line = main.time_split(10.0, {"data": 1.0, "model.pk": 0.5}, history, epochs=2)
+    line = time_split(10.0, {"data": 1.0, "model.pk": 0.5}, history, epochs=2)
     assert "training 5.0 s" in line and "test evaluations 1.0 s" in line
     assert "data 1.0 s" in line and "model.pk 0.5 s" in line and line.endswith("other 2.5 s")
 
@@ -440,3 +445,27 @@ def test_mnist_missing_is_downloaded_by_torchvision_then_read(mnist_root, tmp_pa
     assert calls == [(True, True), (False, True)] and images.shape == (10000, 28, 28) and labels.shape == (10000,)
     files.load_mnist(tmp_path, train=True)  # the files are there now: no second download
     assert len(calls) == 2
+
+
+@pytest.mark.quick
+def test_resume_compares_every_setting_not_marked_may_change():
+    """The run configuration's fields say which may change on --resume; every other one is compared."""
+    import dataclasses
+
+    from vae.cli import UserError
+    from vae.config import RunConfig, TrainConfig, check_resumable, flag_name
+
+    run = RunConfig(PRESETS[1], TrainConfig())
+    state = {"train_config": run.train.to_dict(), "config": config_to_dict(PRESETS[1]), "epoch": 1}
+    check_resumable(run, state)
+    may_change = {f.name for f in dataclasses.fields(TrainConfig) if f.metadata["may_change"]}
+    assert {"epochs", "device", "eval_batch_size", "command"} <= may_change and "lr" not in may_change
+    for f in dataclasses.fields(TrainConfig):
+        other = {**state, "train_config": {**state["train_config"], f.name: "another value"}}
+        if f.name in may_change:
+            check_resumable(run, other)
+        else:
+            with pytest.raises(UserError, match=f"trained with {flag_name(f.name)} another value"):
+                check_resumable(run, other)
+    with pytest.raises(UserError, match="another model"):
+        check_resumable(run, {**state, "config": config_to_dict(PRESETS[2])})

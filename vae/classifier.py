@@ -10,7 +10,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vae.files import UserError, load_checkpoint
+from vae.cli import UserError
+from vae.files import load_checkpoint
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,13 @@ from pathlib import Path
 
 import torch
 
-from vae.files import UserError
+
+class UserError(Exception):
+    """A problem with the user's input, reported as one line without a traceback (see `cli`)."""
+
+
+class Interrupted(UserError):
+    """Ctrl-C, said in one line with what was kept; exit status 130, as a shell gives it."""
 
 
 class Parser(argparse.ArgumentParser):
@@ -78,6 +84,9 @@ def cli(prog: str):
         def run(argv=None) -> int:
             try:
                 return main(argv)
+            except Interrupted as e:
+                print(f"\n{prog}: {e}", file=sys.stderr)
+                return 130
             except UserError as e:
                 print(f"{prog}: error: {e}", file=sys.stderr)
                 return 2

@@ -12,6 +12,7 @@ import contextlib
 import math
 import os
 import pickle
+import shutil
 import socket
 import tempfile
 import time
@@ -20,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
+from vae.cli import UserError
 
 MODEL_PK = "model.pk"
 CHECKPOINT = "checkpoint.pt"
@@ -37,10 +40,6 @@ MNIST_FILES = (
 
 
 RUN_LOCK = ".main.lock"  # held in --out-dir by the main.py run writing there
-
-
-class UserError(Exception):
-    """A problem with the user's input, reported as one line without a traceback."""
 
 
 @contextlib.contextmanager
@@ -89,6 +88,22 @@ def make_out_dir(out: Path) -> Path:
     except OSError as e:
         raise UserError(f"cannot create --out-dir {out}: {e.strerror}") from None
     return out
+
+
+# Room a run needs beyond its files: a checkpoint is written beside the old one, then renamed.
+DISK_MARGIN = 16 * 2**20
+
+
+def check_free_space(out: Path, n_images: int, image_size: int, model: torch.nn.Module) -> None:
+    """Refuse before training when --out-dir cannot hold the run's files: model.pk's
+    reconstructions, two checkpoints of weights and Adam's two moments, epoch 1's weights."""
+    params = sum(p.numel() for p in model.parameters()) * 4
+    recon = n_images * image_size**2 * 4
+    need = recon + 2 * 3 * params + params + DISK_MARGIN
+    free = shutil.disk_usage(out).free
+    if free < need:
+        raise UserError(f"--out-dir {out} has {free / 2**20:.0f} MiB free, and this run needs about {need / 2**20:.0f} MiB "
+                        f"(model.pk {recon / 2**20:.0f} MiB and checkpoints); free some space or choose another --out-dir")
 
 
 def atomic_write(path: Path, write) -> None:

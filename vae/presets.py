@@ -1,4 +1,5 @@
-"""main.py --arch: each source's model and training settings, one entry per architecture.
+"""main.py --arch: each source's model and training settings, one entry per architecture,
+and the model config that --arch or --encoder/--decoder with their options ask for.
 
 Flags left unset take the entry's `training` values; composed VAEs (--encoder/--decoder)
 train with the report's settings, so that the ablation changes the model alone.
@@ -6,30 +7,28 @@ train with the report's settings, so that the ablation changes the model alone.
 
 from __future__ import annotations
 
+import argparse
+import dataclasses
 from dataclasses import dataclass
 
 from model import PRESETS as TABLE2
+from vae.cli import UserError
+from vae.config import TrainConfig
 from vae.parts import MLPVAEConfig, ConvVAEConfig, compose
-from vae.registry import Sizes
+from vae.registry import DECODERS, ENCODERS, Sizes
 
-# patience: early stopping on the test negative ELBO (002 stops after 10 epochs without improvement).
-# eps: Adam's; record_every: steps averaged into one entry of the per-step history.
-REPORT_TRAINING = dict(epochs=50, batch_size=100, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, shuffle=False, patience=None,
-                       binarize="none", lr_schedule="constant", record_every=1)  # 001
+REPORT_TRAINING = TrainConfig()  # 001's
 
 
-def training(**changes) -> dict:
+def training(**changes) -> TrainConfig:
     """The report's training settings with `changes`."""
-    unknown = set(changes) - set(REPORT_TRAINING)
-    if unknown:
-        raise ValueError(f"unknown training settings {sorted(unknown)}")
-    return {**REPORT_TRAINING, **changes}
+    return dataclasses.replace(REPORT_TRAINING, **changes)
 
 
 @dataclass(frozen=True)
 class Arch:
     model: object  # the model config (Model 1 for "lstm"; --model 2 picks Table 2's other)
-    training: dict  # main.py's training flags left unset take these
+    training: TrainConfig  # main.py's training flags left unset take these
     help: str
 
 
@@ -70,3 +69,36 @@ ARCHS = {
                       "Burda et al. (2016)'s 1-stochastic-layer VAE on binarized MNIST"),
 }
 COMPOSED_TRAINING = REPORT_TRAINING
+
+
+def chosen_model(args: argparse.Namespace) -> tuple[str, object, TrainConfig]:
+    """(--arch's name or "composed", the model config, the training preset) that the flags ask for."""
+    composed = args.encoder is not None or args.decoder is not None
+    if composed:
+        args.encoder, args.decoder = args.encoder or "lstm", args.decoder or "report"
+    report_parts = not composed and args.arch == "lstm" or composed and (
+        ENCODERS[args.encoder].uses_report_sizes or DECODERS[args.decoder].uses_report_sizes)
+    if composed and args.arch != "lstm":
+        raise UserError("--encoder/--decoder compose a VAE of their own; leave --arch out")
+    model = TrainConfig.model if args.model is None else args.model
+    if model != TrainConfig.model and not report_parts:
+        raise UserError("--model chooses between the report's two LSTM models; it needs --arch lstm or a report part")
+    if composed:
+        sizes = Sizes(TABLE2[model], args.latent, args.lstm_hidden, tuple(args.mlp_hidden or Sizes.mlp_hidden),
+                      args.decoder_hidden or Sizes.decoder_hidden, args.decoder_alone, args.row_dropout or 0.0)
+        try:
+            cfg = compose(args.encoder, args.decoder, sizes, args.objective or "elbo", args.free_bits or 0.0,
+                          args.kl_warmup or 0)
+        except ValueError as e:
+            raise UserError(str(e)) from None
+        return "composed", cfg, COMPOSED_TRAINING
+    composing = ("lstm_hidden", "mlp_hidden", "decoder_hidden", "row_dropout", "free_bits", "kl_warmup")
+    if any(getattr(args, k) is not None for k in composing) or args.decoder_alone:
+        raise UserError("--lstm-hidden, --mlp-hidden, --decoder-hidden, --decoder-alone, --row-dropout, --free-bits "
+                        "and --kl-warmup shape a composed VAE; they need --encoder or --decoder")
+    cfg = TABLE2[model] if args.arch == "lstm" else ARCHS[args.arch].model
+    if args.objective is not None:
+        cfg = dataclasses.replace(cfg, objective=args.objective)
+    if args.binarize == "dynamic" and getattr(cfg, "binarize", False):
+        raise UserError(f"--arch {args.arch} binarizes by its own threshold (004's); --binarize dynamic does not apply")
+    return args.arch, cfg, ARCHS[args.arch].training

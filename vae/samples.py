@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from vae.files import UserError, load_model
+from vae.cli import UserError
+from vae.files import load_model
 
 PER_CLASS = 5
 COVARIANCES = ("diagonal", "full")  # of the class Gaussians the per-class digits are drawn from

@@ -28,31 +28,6 @@ HISTORY_KEYS = (
 )
 
 
-# glibc's mallopt parameters (malloc.h)
-M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4
-
-
-def reuse_freed_memory() -> bool:
-    """Tell glibc's malloc to serve every allocation from its heap and keep what is freed.
-
-    By default glibc hands each allocation over 32 MiB (Model 1's product of the first
-    transpose convolution, forward and backward) to mmap and back to the system when freed,
-    so every step page-faults it in afresh; kept on the heap they are reused, with
-    bit-identical losses and a somewhat higher peak resident memory (benchmarks/README.md
-    gives both). A process-wide setting, made once at start-up like a thread count.
-    Returns False where there is no glibc mallopt.
-    """
-    import ctypes
-    import ctypes.util
-
-    try:
-        mallopt = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
-    except (OSError, AttributeError):
-        return False
-    # mallopt returns 1 on success; its value argument is an int, hence the 2 GiB cap.
-    return bool(mallopt(M_MMAP_MAX, 0) and mallopt(M_TRIM_THRESHOLD, 2**31 - 1))
-
-
 def rng_state(shuffle_gen: torch.Generator, device: torch.device) -> dict:
     state = {"torch": torch.get_rng_state(), "shuffle": shuffle_gen.get_state()}
     if device.type == "cuda":
@@ -116,15 +91,29 @@ class TrainStep:
 
     WARMUP = 3
 
-    def __init__(self, model, opt, data, batch_size, objective="report", bf16=False, graph=False, binarize=False):
+    def __init__(self, model, opt, data, batch_size, objective="report", bf16=False, graph=False, binarize=False,
+                 free_bits=0.0):
         self.model, self.opt, self.data = model, opt, data
         self.batch_size, self.objective, self.bf16 = batch_size, objective, bf16
         self.binarize = binarize  # draw each batch's binary pixels afresh (--binarize dynamic)
-        self.free_bits, self.kl_weight = 0.0, 1.0  # the elbo objective's, as the model's config sets them
+        self.free_bits, self.kl_weight = free_bits, 1.0  # the elbo objective's, as the model's config sets them
         self.use_graph = graph
-        self.forget_graph()
+        self._forget_graph()
 
-    def forget_graph(self) -> None:
+    def set_lr(self, lr: float) -> None:
+        """The learning rate of the steps to come (a graph captured with another one is captured anew)."""
+        if any(group["lr"] != lr for group in self.opt.param_groups):
+            for group in self.opt.param_groups:
+                group["lr"] = lr
+            self._forget_graph()
+
+    def set_kl_weight(self, weight: float) -> None:
+        """The KL's weight in the steps to come (KL warm-up); a graph holds the one it was captured with."""
+        if weight != self.kl_weight:
+            self.kl_weight = weight
+            self._forget_graph()
+
+    def _forget_graph(self) -> None:
         """Capture anew at the next full batch: a graph holds the learning rate it was captured with."""
         self.graph, self.static_idx, self.static_out = None, None, None
         self.warmed = 0
@@ -228,32 +217,6 @@ def train_epoch(step: TrainStep, order: torch.Tensor, recon_out: torch.Tensor | 
     return (loss_sum / n).item(), (kld_sum / n).item(), parts, steps.cpu()
 
 
-def original_loop(model, opt, train_data, batch_size, steps, device, klds: list | None = None) -> list[float]:
-    """The report's original training loop re-created, as far as its facts go: plain torch
-    modules (the caller's), a DataLoader over train.data / 255 in order, gradients asked for
-    the input images, every batch's reconstructions copied to the host and its loss read
-    with .item(). Runs `steps` batches; returns their losses (and appends their KLDs to klds).
-    benchmarks/train_step.py times it against ours; benchmarks/original_run.py trains with it."""
-    # Its own generator: a DataLoader iterator otherwise draws a seed from the global RNG,
-    # which would put the two loops' eps and dropout masks out of step.
-    loader = torch.utils.data.DataLoader(train_data, batch_size=batch_size, shuffle=False, generator=torch.Generator())
-    losses, recons = [], []
-    for i, x in enumerate(loader):
-        if i == steps:
-            break
-        x = x.view(-1, 1, 28, 28).to(device).requires_grad_()
-        recon, mu, logvar = model(x)
-        parts = training_loss(recon, x, mu, logvar)
-        opt.zero_grad()
-        parts.total.backward()
-        opt.step()
-        losses.append(parts.total.item())
-        if klds is not None:
-            klds.append(parts.kld.item())
-        recons.append(recon.detach().cpu().numpy())
-    return losses
-
-
 @torch.no_grad()
 def evaluate(model, data, batch_size) -> dict:
     """Negative ELBO in nats per image, and its two parts, over `data` with the model in eval mode."""
@@ -276,18 +239,6 @@ def stop_early(test_nelbo: list, patience: int | None) -> bool:
     if patience is None or len(test_nelbo) <= patience:
         return False
     return min(test_nelbo[-patience:]) >= min(test_nelbo[:-patience])
-
-
-def peak_memory(device: torch.device) -> str:
-    try:
-        import resource  # Unix only
-    except ImportError:
-        text = "peak resident memory: unknown on this system"
-    else:  # ru_maxrss is in KiB on Linux
-        text = f"peak resident memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB"
-    if device.type == "cuda":
-        text += f", peak GPU memory {torch.cuda.max_memory_allocated(device) / 2**30:.2f} GiB"
-    return text
 
 
 # --lr-schedule: "constant", or Burda et al. (2016)'s: stage i = 0, 1, ... of 3^i passes at
