@@ -29,11 +29,10 @@ import torch
 from tqdm import tqdm
 
 from vae.cli import Parser, UserError, cli, pick_device, positive_int
-from vae.data import BINARIZATIONS, TEST_BINARIZATION_SEED, binarized_once, images_as_trained, prepare_images
+from vae.data import BINARIZATIONS, TEST_BINARIZATION_SEED, binarized_once, prepare_images
 from vae.files import load_checkpoint, load_mnist, make_out_dir, model_from_state, save_checkpoint, write_text
-from vae.measures import (ROWS_PER_PASS, active_units, class_latent_gaussians, iwae_nats, reconstruction_accuracy,
-                          sample_classes)
-from vae.samples import COVARIANCES, FULL_COV_MAX, check_covariance
+from vae.measures import ROWS_PER_PASS, active_units, iwae_nats, reconstruction_accuracy
+from vae.samples import COVARIANCES, FULL_COV_MAX, check_covariance, class_digits
 from vae.device import reuse_freed_memory
 from vae.training import evaluate
 
@@ -74,6 +73,11 @@ def output_path(args, suffix: str = ".json") -> Path:
     return folder / (output_name(args).removesuffix(".json") + suffix)
 
 
+def partial_path(args) -> Path:
+    """The per-image bounds of an unfinished evaluation, beside its JSON."""
+    return output_path(args, ".partial.pt")
+
+
 def output_name(args) -> str:
     """evaluation[_fullcov][_STEM]_k<K>.json: the checkpoint's stem unless it is checkpoint.pt."""
     name = "evaluation" if args.class_covariance == "diagonal" else "evaluation_fullcov"
@@ -108,7 +112,7 @@ def test_images(args, state: dict, cfg, device) -> tuple[torch.Tensor, str, int 
     x = prepare_images(images, cfg, device)
     seed = None
     if binarize == "dynamic":
-        if getattr(cfg, "binarize", False):
+        if cfg.binarize:
             raise UserError("this model binarizes by its own threshold (004's); --binarize dynamic does not apply")
         seed = trained.get("test_binarization_seed") or TEST_BINARIZATION_SEED
         x = binarized_once(x, seed)
@@ -163,11 +167,11 @@ def run(args) -> dict:
     elbo_s = time.perf_counter() - t0
     settings = {"k": args.k, "seed": args.seed, "binarize": binarize, "binarize_seed": binarize_seed,
                 "test_images": len(x), "batch_size": args.batch_size, "rows": args.rows}
-    partial = output_path(args, ".partial.pt")
+    partial = partial_path(args)
     nats, iwae_s = importance_bounds(model, x, args, partial, settings)
     result = {
         "checkpoint": str(args.checkpoint), "epoch": state.get("epoch"), "test_images": len(x),
-        "image_size": cfg.image_size, "binarized": binarize if binarize != "none" else getattr(cfg, "binarize", False),
+        "image_size": cfg.image_size, "binarized": binarize if binarize != "none" else cfg.binarize,
         "binarize_seed": binarize_seed, "trained_binarize": state.get("train_config", {}).get("binarize"),
         "negative_elbo": elbo["negative_elbo"], "bce": elbo["bce"], "kld": elbo["kld"],
         "elbo_seconds": elbo_s, "iwae_k": args.k, "iwae_nats": nats.mean().item(),
@@ -185,12 +189,8 @@ def class_accuracy(model, args, device, x: torch.Tensor, binarize: str) -> dict:
     from vae.classifier import load_classifier, predict
 
     judge = load_classifier(args.classifier, device)
-    train_images, labels = load_mnist(args.data_root, train=True, with_labels=True)
-    train = images_as_trained(train_images, model.cfg, binarize, device)
-    full = args.class_covariance == "full"
-    means, scales = class_latent_gaussians(model, train, labels.to(device), full=full)
-    digits = sample_classes(model, means, scales, args.per_class, torch.Generator().manual_seed(args.seed))
-    asked = torch.arange(len(means), device=device).repeat_interleave(args.per_class)
+    digits, asked = class_digits(model, args.data_root, binarize, args.per_class, args.seed,
+                                 covariance=args.class_covariance, device=device)
     test_labels = load_mnist(args.data_root, train=False, with_labels=True)[1][: len(x)]
     recon = reconstruction_accuracy(model, judge, x, test_labels, torch.Generator(device=x.device).manual_seed(args.seed))
     return {"per_class": args.per_class, "class_covariance": args.class_covariance,
@@ -214,7 +214,7 @@ def main(argv=None) -> int:
           + (f", {result['class_accuracy']:.1%} of {10 * args.per_class} per-class digits classified as asked, "
              f"{result['reconstruction_accuracy']:.1%} of the test images' reconstructions as their own class"
              if "class_accuracy" in result else "") + f"; wrote {out}")
-    output_path(args, ".partial.pt").unlink(missing_ok=True)
+    partial_path(args).unlink(missing_ok=True)
     return 0
 
 

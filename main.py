@@ -21,15 +21,14 @@ from pathlib import Path
 
 import torch
 
-from model import OBJECTIVES
-from vae.cli import Parser, UserError, cli, non_negative_float, non_negative_int, pick_device, positive_int, unit_fraction
-from vae.config import EVAL_BATCH, RunConfig, add_setting_flags, training_settings
+from vae.cli import Parser, UserError, cli, pick_device
+from vae.config import EVAL_BATCH, RunConfig, add_setting_flags, flag_name, training_settings
 from vae.data import binarized_once, prepare_images
 from vae.device import machine, prepare_device
 from vae.files import FIGURE1, load_mnist
 from vae.parts import build_model
 from vae.presets import ARCHS, chosen_model
-from vae.registry import DECODERS, ENCODERS
+from vae.registry import DECODERS, ENCODERS, OBJECTIVES, all_options
 from vae.trainer import Trainer
 
 
@@ -52,25 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--decoder", choices=sorted(DECODERS), default=None,
                    help="compose a VAE: this decoder (" + named(DECODERS) + "); default report when --encoder is given")
     p.add_argument("--objective", choices=sorted(OBJECTIVES), default=None,
-                   help="training loss: " + "; ".join(f"{k} = {v}" for k, v in OBJECTIVES.items())
-                        + "; default: the architecture's own (elbo for a composed VAE)")
-    p.add_argument("--latent", type=positive_int, default=20,
-                   help="latent size of vector-latent parts (lstm-vector, conv, mlp) when composing; default 20")
-    p.add_argument("--mlp-hidden", type=positive_int, nargs="+", default=None, metavar="N",
-                   help="hidden sizes of the mlp parts when composing (the decoder mirrors them); default 400 "
-                        "(pytorch/examples')")
-    p.add_argument("--lstm-hidden", type=positive_int, default=None,
-                   help="LSTM hidden size of the lstm encoders when composing; default 32 (the report's)")
-    p.add_argument("--decoder-hidden", type=positive_int, default=None,
-                   help="LSTM hidden size of the lstm decoders; default 256")
-    p.add_argument("--decoder-alone", action="store_true",
-                   help="the lstm decoders ignore z: an autoregressive model alone, the baseline a latent must beat")
-    p.add_argument("--row-dropout", type=unit_fraction, default=None,
-                   help="lstm decoders: in training, hide each row they read with this chance; default 0")
-    p.add_argument("--free-bits", type=non_negative_float, default=None,
-                   help="elbo objective: each latent dimension's KL counts at least this many nats; default 0")
-    p.add_argument("--kl-warmup", type=non_negative_int, default=None,
-                   help="elbo objective: the KL's weight rises linearly to 1 over this many epochs; default 0")
+                   help="training loss: " + named(OBJECTIVES) + "; default: the architecture's own (elbo for a "
+                        "composed VAE)")
+    for option in all_options().values():  # the parts' and objectives' own (--latent, --free-bits, ...)
+        p.add_argument(flag_name(option.name), default=None, help=option.help, **option.flag)
     add_setting_flags(p)  # --epochs, --batch-size, --lr, ...: vae/config.py's TrainConfig
     p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto",
                    help="auto = cuda, else mps, else cpu")

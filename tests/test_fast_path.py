@@ -79,7 +79,7 @@ def test_bf16_autocast_step_runs_and_stays_close_to_fp32():
         model = VAE(PRESETS[1])
         opt = torch.optim.Adam(model.parameters(), lr=1e-3)
         torch.manual_seed(1)  # the same eps and dropout masks
-        step = training.TrainStep(model, opt, x, 10, "report", bf16)
+        step = training.TrainStep(model, opt, x, 10, bf16=bf16)
         mean_loss, _, _, steps = training.train_epoch(step, torch.arange(20))
         assert all(p.dtype == torch.float32 for p in model.parameters())  # weights stay fp32
         assert torch.isfinite(steps).all()

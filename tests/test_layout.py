@@ -1,6 +1,9 @@
 """The house's layers: the scripts import the package `vae/` and model.py, never each other."""
 
 import ast
+import re
+
+import pytest
 
 from conftest import ROOT
 
@@ -73,3 +76,19 @@ def test_readme_names_no_path_outside_the_repository_but_the_ci_example():
     for line in (ROOT / "README.md").read_text().splitlines():
         if "../" in line:
             assert "../shared/data" in line and "CI" in line, line
+
+
+@pytest.mark.quick
+def test_main_py_stays_as_short_as_the_original_and_no_function_grows_long():
+    assert len((ROOT / "main.py").read_text().splitlines()) <= 200
+    for path in [ROOT / "main.py", *sorted((ROOT / "vae").glob("*.py"))]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef):
+                assert node.end_lineno - node.lineno < 60, f"{path.name}: {node.name}"
+
+
+@pytest.mark.quick
+def test_no_setting_is_looked_up_with_a_fallback():
+    """A setting has one default, on its config field or option: none is restated at a call site."""
+    for path in [ROOT / "main.py", ROOT / "evaluate.py", ROOT / "generator.py", *sorted((ROOT / "vae").glob("*.py"))]:
+        assert not re.search(r"getattr\((\w+\.)*(cfg|model|args)\w*, \"\w+\", ", path.read_text()), path.name

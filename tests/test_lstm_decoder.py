@@ -2,6 +2,8 @@
 could write, caught), drawn against teacher-forced probabilities, seeded samples, the decoder
 alone, the KL shaped against collapse, an exact resume."""
 
+import math
+
 import pytest
 import torch
 
@@ -10,10 +12,10 @@ from model import PRESETS, LossParts
 from vae.files import load_checkpoint
 from vae.measures import iwae_nats
 from vae.parts import ComposedConfig, build_model, compose
-from vae.registry import Sizes
-from vae.training import kl_weight, shaped_kl
+from vae.objectives import ELBO, shaped_kl
+from vae.registry import option_values
 
-SIZES = Sizes(PRESETS[1], latent=8, lstm_hidden=32, decoder_hidden=48)
+SIZES = option_values(PRESETS[1], dict(latent=8, lstm_hidden=32, decoder_hidden=48))
 
 
 @pytest.fixture(params=["lstm", "lstm-masked"])
@@ -121,7 +123,7 @@ def test_sampling_is_seeded(model):
 
 def test_the_decoder_alone_ignores_z():
     torch.manual_seed(0)
-    model = build_model(compose("lstm-vector", "lstm", Sizes(PRESETS[1], latent=8, decoder_alone=True))).eval()
+    model = build_model(compose("lstm-vector", "lstm", option_values(PRESETS[1], dict(latent=8, decoder_alone=True)))).eval()
     x = torch.rand(3, 1, 28, 28).round()
     assert torch.equal(model.decode_logits(torch.randn(3, 8), x), model.decode_logits(torch.randn(3, 8), x))
     # with q equal to the prior the bound is exact: every k gives log p(x) itself
@@ -139,9 +141,15 @@ def test_free_bits_and_warmup_shape_the_kl_by_hand():
     assert shaped_kl(parts, mu, logvar, 0.0, 1.0).total.item() == pytest.approx(10.25)
     assert shaped_kl(parts, mu, logvar, 0.3, 1.0).total.item() == pytest.approx(10.0 + 0.3 + 0.3)  # both floored
     assert shaped_kl(parts, mu, logvar, 0.2, 0.5).total.item() == pytest.approx(10.0 + 0.5 * (0.25 + 0.2))
-    assert [kl_weight(3, e) for e in range(4)] == pytest.approx([1 / 3, 2 / 3, 1, 1]) and kl_weight(0, 0) == 1
-    with pytest.raises(ValueError, match="elbo objective only"):
-        ComposedConfig("lstm-vector", "lstm", PRESETS[1], compose("lstm-vector", "lstm").decoder_sizes, "report", 1.0)
+    assert [ELBO(kl_warmup=3).kl_weight(e) for e in range(4)] == pytest.approx([1 / 3, 2 / 3, 1, 1])
+    assert ELBO().kl_weight(0) == 1
+    # The objective's loss applies them: free bits 0.3 floor both dimensions, KL weight 0.5
+    recon, x = torch.full((2, 1, 1, 1), 0.5), torch.ones(2, 1, 1, 1)
+    bce = math.log(2)  # per image
+    assert ELBO(free_bits=0.3).loss(recon, x, mu, logvar, 0.5).total.item() == pytest.approx(bce + 0.5 * 0.6)
+    with pytest.raises(ValueError, match="has no option"):
+        ComposedConfig("lstm-vector", "lstm", PRESETS[1], compose("lstm-vector", "lstm").decoder_sizes, "report",
+                       (("free_bits", 1.0),))
 
 
 def test_a_killed_run_resumes_bit_exactly(mnist_root, tmp_path):
@@ -158,7 +166,8 @@ def test_a_killed_run_resumes_bit_exactly(mnist_root, tmp_path):
     for key in whole["model"]:
         assert torch.equal(whole["model"][key], parts["model"][key]), key
     assert whole["history"]["test_negative_elbo"] == parts["history"]["test_negative_elbo"]
-    assert whole["config"]["decoder_sizes"]["masked"] and whole["config"]["free_bits"] == 0.05
+    assert whole["config"]["decoder_sizes"]["masked"] and dict(whole["config"]["objective_options"]) == {
+        "free_bits": 0.05, "kl_warmup": 2}
 
 
 def test_reconstruction_accuracy_reads_the_class_through_z():

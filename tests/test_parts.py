@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from conftest import ROOT
-from model import PRESETS, VAE, training_loss
+from model import PRESETS, VAE, negative_elbo
+from vae.registry import OBJECTIVES
 from vae.data import prepare_images
 from vae.files import load_mnist
 from vae.measures import count_parameters
@@ -57,7 +58,7 @@ def train_a_little(model, x, steps=15, objective="report"):
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     for i in range(steps):
         recon, mu, logvar = model(x[i * 20 % len(x):][:20])
-        loss = training_loss(recon, x[i * 20 % len(x):][:20], mu, logvar, objective).total
+        loss = OBJECTIVES[objective]().loss(recon, x[i * 20 % len(x):][:20], mu, logvar).total
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -113,7 +114,7 @@ def test_one_short_training_lowers_the_elbo(encoder, decoder, mnist_root):
         model.eval()
         torch.manual_seed(1)
         recon, mu, logvar = model(x)
-        return training_loss(recon, x, mu, logvar, "elbo").total.item()
+        return negative_elbo(recon, x, mu, logvar).total.item()
 
     before = nelbo()
     train_a_little(model.train(), x, steps=10, objective="elbo")
@@ -182,46 +183,71 @@ def test_full_covariance_class_gaussians_match_the_encodings():
     assert torch.allclose(torch.cov(draws.T), cov0, atol=0.05)  # diagonal draws would lose the 0.9 correlation
 
 
-def test_a_new_decoder_is_one_registry_entry(mnist_root, tmp_path, monkeypatch, capsys):
-    """A decoder defined here alone, registered in one entry (and its config class in the
-    config registry), trains one step through main.py and is rebuilt from its checkpoint."""
+def test_a_new_decoder_and_objective_are_one_registry_entry_each(mnist_root, tmp_path, monkeypatch, capsys):
+    """A decoder with an option of its own (--toy-width) and an objective, each defined here alone
+    and registered in one entry (and the decoder's config class in the config registry): main.py
+    takes the flag, trains one step, and the model is rebuilt from the checkpoint with the
+    option's value; --resume goes on. Nothing outside this test changes for them."""
     import dataclasses
     from typing import ClassVar
 
     import main
     from vae.files import load_checkpoint, load_model
-    from vae.registry import CONFIGS, Part
+    from vae.objectives import Objective
+    from vae.registry import CONFIGS, OBJECTIVES, Option, Part
 
     @dataclasses.dataclass(frozen=True)
     class ToyConfig:
         arch: ClassVar[str] = "toy"
         image_size: int = 28
         latent: int = 20
+        width: int = 8
 
     class ToyDecoder(torch.nn.Module):
         def __init__(self, cfg: ToyConfig):
             super().__init__()
-            self.fc = torch.nn.Linear(cfg.latent, cfg.image_size**2)
+            self.hidden = torch.nn.Linear(cfg.latent, cfg.width)
+            self.out = torch.nn.Linear(cfg.width, cfg.image_size**2)
             self.latent_shape = (cfg.latent,)
 
         def forward(self, z):
-            return self.fc(z).view(-1, 1, 28, 28)  # logits
+            return self.out(torch.relu(self.hidden(z))).view(-1, 1, 28, 28)  # logits
 
+    class Toy(Objective):
+        name, help = "toy", "a test's: the BCE alone, summed per image"
+
+        def loss(self, recon, x, mu, logvar, kl_weight=1.0):
+            bce = torch.nn.functional.binary_cross_entropy(recon, x, reduction="sum") / x.shape[0]
+            return LossParts(bce, bce, torch.zeros(()))
+
+    from model import LossParts
+
+    width = Option("toy_width", 8, "the toy decoder's hidden width", {"type": int})
     monkeypatch.setitem(CONFIGS, ToyConfig.arch, ToyConfig)
-    monkeypatch.setitem(DECODERS, "toy", Part("toy", ToyConfig, ToyDecoder, lambda s: ToyConfig(latent=s.latent),
-                                              "a test's one linear layer"))
+    monkeypatch.setitem(DECODERS, "toy", Part("toy", ToyConfig, ToyDecoder,
+                                              lambda o: ToyConfig(latent=o.latent, width=o.toy_width),
+                                              "a test's two linear layers", options=(width,)))
+    monkeypatch.setitem(OBJECTIVES, "toy", Toy)
     with pytest.raises(SystemExit):
         main.main(["--help"])
-    assert "toy = a test's one linear layer" in " ".join(capsys.readouterr().out.split())
+    text = " ".join(capsys.readouterr().out.split())
+    assert "toy = a test's two linear layers" in text and "--toy-width TOY_WIDTH the toy decoder's hidden width" in text
+    assert "toy = a test's: the BCE alone" in text
     out = tmp_path / "toy"
-    args = ["--encoder", "mlp", "--decoder", "toy", "--limit", "100", "--data-root", str(mnist_root),
-            "--out-dir", str(out), "--device", "cpu", "--no-progress"]
+    args = ["--encoder", "mlp", "--decoder", "toy", "--toy-width", "5", "--objective", "toy", "--limit", "100",
+            "--data-root", str(mnist_root), "--out-dir", str(out), "--device", "cpu", "--no-progress"]
     assert main.main([*args, "--epochs", "1"]) == 0
     state = load_checkpoint(out / "checkpoint.pt")
-    assert state["config"]["decoder_sizes"] == {"arch": "toy", "image_size": 28, "latent": 20}
-    assert len(state["history"]["step_bce"][0]) == 1  # 100 images, batch 100: one step
+    assert state["config"]["decoder_sizes"] == {"arch": "toy", "image_size": 28, "latent": 20, "width": 5}
+    assert state["config"]["objective"] == "toy" and state["history"]["test_kld"][0] > 0  # the measure keeps the KL
+    assert state["history"]["step_kld"][0] == [0.0]  # 100 images, batch 100: one step, trained on the toy loss
     model = load_model(out / "checkpoint.pt")
-    assert isinstance(model.decoder, ToyDecoder)
+    assert isinstance(model.decoder, ToyDecoder) and model.decoder.hidden.out_features == 5
     torch.manual_seed(0)  # main.py's seed: the same initial weights, before the step
-    assert not torch.equal(build_model(model.cfg).decoder.fc.weight, model.decoder.fc.weight)
+    assert not torch.equal(build_model(model.cfg).decoder.out.weight, model.decoder.out.weight)
     assert main.main([*args, "--epochs", "2", "--resume"]) == 0
+    assert load_checkpoint(out / "checkpoint.pt")["epoch"] == 2
+    assert main.main([*args[:4], "--toy-width", "6", *args[6:], "--epochs", "3", "--resume"]) == 2
+    assert "another model" in capsys.readouterr().err
+    assert main.main(["--encoder", "mlp", "--decoder", "mlp", "--toy-width", "5", "--out-dir", str(tmp_path / "x")]) == 2
+    assert "--toy-width does not apply to --encoder mlp --decoder mlp" in capsys.readouterr().err

@@ -18,7 +18,7 @@ def prepare_images(images: torch.Tensor, cfg, device: torch.device | str | None 
         if factor * size != x.shape[-1]:
             raise ValueError(f"image_size {size} must divide {x.shape[-1]}")
         x = F.avg_pool2d(x, factor)  # = cv2.resize's bilinear for an exact 2x shrink
-    if getattr(cfg, "binarize", False):
+    if cfg.binarize:
         return (x > 128).float()  # 004's threshold on the 0..255 scale
     return x.div_(255)
 

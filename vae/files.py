@@ -56,8 +56,7 @@ def run_lock(out: Path):
         yield
         return
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        f = open(out / RUN_LOCK, "a+")
+        f = open(make_out_dir(out) / RUN_LOCK, "a+")
     except OSError as e:
         raise UserError(f"cannot write in --out-dir {out}: {e.strerror}") from None
     with f:

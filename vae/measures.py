@@ -9,6 +9,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from model import kl_per_element
+
 
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
@@ -57,7 +59,7 @@ def active_units(model, x: torch.Tensor, batch_size: int = 500, threshold: float
     kl_sum, mus = 0, []
     for i in range(0, len(x), batch_size):
         mu, logvar = model.encode(x[i : i + batch_size])
-        kl_sum = kl_sum + (-0.5 * (1 + logvar - mu.pow(2) - logvar.exp())).flatten(1).sum(0)  # (D,)
+        kl_sum = kl_sum + kl_per_element(mu, logvar).flatten(1).sum(0)  # (D,)
         mus.append(mu.flatten(1))
     kl = kl_sum / len(x)
     var = torch.cat(mus).var(0)

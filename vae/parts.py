@@ -22,8 +22,11 @@ import torch
 from torch import nn
 
 from model import LSTMEncoder, ReportDecoder, VAEBase, VAEConfig, decoder_shapes
+from vae.cli import positive_int, unit_fraction
 from vae.fastconv import use_gemm_transpose_convs
-from vae.registry import DECODERS, ENCODERS, Part, Sizes, config_from_dict, register_config, register_part
+from vae.objectives import Objective
+from vae.registry import (DECODERS, ENCODERS, OBJECTIVES, Option, Part, config_from_dict, entry, option_values,
+                          register_config, register_part)
 
 register_config(VAEConfig)
 
@@ -50,6 +53,7 @@ class ConvVAEConfig:
     """002's convolutional VAE. Its printed summary gives 1,234,143 parameters."""
 
     arch: ClassVar[str] = "conv"
+    binarize: ClassVar[bool] = False  # grey levels as they are
     image_size: int = 28
     encoder_channels: tuple[int, ...] = (32, 64, 128, 256)  # Conv2d k4 s2 p1 each: 28 -> 14 -> 7 -> 3 -> 1
     encoder_kernel: int = 4
@@ -157,6 +161,7 @@ class LSTMDecoderConfig:
     """An LSTM over the image rows that predicts row t from z and the rows above it."""
 
     arch: ClassVar[str] = "lstm-decoder"
+    binarize: ClassVar[bool] = False
     image_size: int = 28
     latent: int = 20
     hidden: int = 256
@@ -250,40 +255,64 @@ class LSTMDecoder(nn.Module):
 FULLRANK_CHANNELS = 16
 
 
-def _lstm_sizes(s: Sizes) -> VAEConfig:
-    return s.report if s.lstm_hidden is None else dataclasses.replace(s.report, lstm_hidden=s.lstm_hidden)
+# The options of the composed parts; a part lists those its sizes read.
+LATENT = Option("latent", 20, "latent size of the vector-latent parts (lstm-vector, conv, mlp, the lstm decoders); "
+                "default 20", {"type": positive_int})
+LSTM_HIDDEN = Option("lstm_hidden", None, "LSTM hidden size of the lstm encoders; default 32 (the report's)",
+                     {"type": positive_int})
+MLP_HIDDEN = Option("mlp_hidden", (400,), "hidden sizes of the mlp parts (the decoder mirrors them); default 400 "
+                    "(pytorch/examples')", {"type": positive_int, "nargs": "+", "metavar": "N"})
+DECODER_HIDDEN = Option("decoder_hidden", 256, "LSTM hidden size of the lstm decoders; default 256",
+                        {"type": positive_int})
+DECODER_ALONE = Option("decoder_alone", False, "the lstm decoders ignore z: an autoregressive model alone, the "
+                       "baseline a latent must beat", {"action": "store_true"})
+ROW_DROPOUT = Option("row_dropout", 0.0, "lstm decoders: in training, hide each row they read with this chance; "
+                     "default 0", {"type": unit_fraction})
 
 
-def _lstm_decoder_sizes(s: Sizes, masked: bool) -> LSTMDecoderConfig:
-    return LSTMDecoderConfig(latent=s.latent, hidden=s.decoder_hidden, masked=masked, uses_latent=not s.decoder_alone,
-                             row_dropout=s.row_dropout)
+def _lstm_sizes(o) -> VAEConfig:
+    return o.report if o.lstm_hidden is None else dataclasses.replace(o.report, lstm_hidden=o.lstm_hidden)
 
 
-def _fullrank_sizes(s: Sizes) -> VAEConfig:
-    return dataclasses.replace(s.report, decoder_channels=s.report.decoder_channels[:-1] + (FULLRANK_CHANNELS,))
+def _lstm_decoder_sizes(o, masked: bool) -> LSTMDecoderConfig:
+    return LSTMDecoderConfig(latent=o.latent, hidden=o.decoder_hidden, masked=masked, uses_latent=not o.decoder_alone,
+                             row_dropout=o.row_dropout)
 
 
+def _fullrank_sizes(o) -> VAEConfig:
+    return dataclasses.replace(o.report, decoder_channels=o.report.decoder_channels[:-1] + (FULLRANK_CHANNELS,))
+
+
+def _mlp_sizes(o) -> MLPVAEConfig:
+    return MLPVAEConfig(hidden=tuple(o.mlp_hidden), latent=o.latent)
+
+
+LSTM_DECODER_OPTIONS = (LATENT, DECODER_HIDDEN, DECODER_ALONE, ROW_DROPOUT)
 for table, part in (
     (ENCODERS, Part("lstm", VAEConfig, LSTMEncoder, _lstm_sizes, "the report's: per-row latents 28xC",
-                    uses_report_sizes=True)),
+                    options=(LSTM_HIDDEN,), uses_report_sizes=True)),
     (ENCODERS, Part("lstm-vector", VAEConfig, LSTMVectorEncoder,
-                    lambda s: dataclasses.replace(_lstm_sizes(s), latent_channels=s.latent),
-                    "the report's LSTM, its last state -> one vector", uses_report_sizes=True)),
-    (ENCODERS, Part("conv", ConvVAEConfig, ConvEncoder, lambda s: ConvVAEConfig(latent=s.latent), "002's")),
-    (ENCODERS, Part("mlp", MLPVAEConfig, MLPEncoder, lambda s: MLPVAEConfig(hidden=s.mlp_hidden, latent=s.latent),
-                    "pytorch/examples'")),
-    (DECODERS, Part("report", VAEConfig, ReportDecoder, lambda s: s.report, "the report's",
+                    lambda o: dataclasses.replace(_lstm_sizes(o), latent_channels=o.latent),
+                    "the report's LSTM, its last state -> one vector", options=(LSTM_HIDDEN, LATENT),
+                    uses_report_sizes=True)),
+    (ENCODERS, Part("conv", ConvVAEConfig, ConvEncoder, lambda o: ConvVAEConfig(latent=o.latent), "002's",
+                    options=(LATENT,))),
+    (ENCODERS, Part("mlp", MLPVAEConfig, MLPEncoder, _mlp_sizes, "pytorch/examples'", options=(MLP_HIDDEN, LATENT))),
+    (DECODERS, Part("report", VAEConfig, ReportDecoder, lambda o: o.report, "the report's",
                     cpu_fast_path=True, uses_report_sizes=True)),
     (DECODERS, Part("report-fullrank", VAEConfig, ReportDecoder, _fullrank_sizes,
                     f"the report's, last block {FULLRANK_CHANNELS} channels: no rank-4 bound",
                     cpu_fast_path=True, uses_report_sizes=True)),
-    (DECODERS, Part("conv", ConvVAEConfig, ConvDecoder, lambda s: ConvVAEConfig(latent=s.latent), "002's")),
-    (DECODERS, Part("mlp", MLPVAEConfig, MLPDecoder, lambda s: MLPVAEConfig(hidden=s.mlp_hidden, latent=s.latent),
-                    "pytorch/examples' (mirrors --mlp-hidden)")),
-    (DECODERS, Part("lstm", LSTMDecoderConfig, LSTMDecoder, lambda s: _lstm_decoder_sizes(s, masked=False),
-                    "an LSTM over the rows, each row's pixels together given z and the rows above")),
-    (DECODERS, Part("lstm-masked", LSTMDecoderConfig, LSTMDecoder, lambda s: _lstm_decoder_sizes(s, masked=True),
-                    "the lstm decoder with a masked map inside each row: pixels in raster order")),
+    (DECODERS, Part("conv", ConvVAEConfig, ConvDecoder, lambda o: ConvVAEConfig(latent=o.latent), "002's",
+                    options=(LATENT,))),
+    (DECODERS, Part("mlp", MLPVAEConfig, MLPDecoder, _mlp_sizes, "pytorch/examples' (mirrors --mlp-hidden)",
+                    options=(MLP_HIDDEN, LATENT))),
+    (DECODERS, Part("lstm", LSTMDecoderConfig, LSTMDecoder, lambda o: _lstm_decoder_sizes(o, masked=False),
+                    "an LSTM over the rows, each row's pixels together given z and the rows above",
+                    options=LSTM_DECODER_OPTIONS)),
+    (DECODERS, Part("lstm-masked", LSTMDecoderConfig, LSTMDecoder, lambda o: _lstm_decoder_sizes(o, masked=True),
+                    "the lstm decoder with a masked map inside each row: pixels in raster order",
+                    options=LSTM_DECODER_OPTIONS)),
 ):
     register_part(table, part)
 
@@ -306,23 +335,17 @@ class ComposedConfig:
     encoder_sizes: object
     decoder_sizes: object
     objective: str = "elbo"
-    # Against posterior collapse (the ELBO objective only): each latent dimension's KL, averaged
-    # over the batch, counts at least free_bits nats (Kingma et al. 2016); the KL's weight
-    # rises linearly to 1 over the first kl_warmup epochs (Bowman et al. 2016).
-    free_bits: float = 0.0
-    kl_warmup: int = 0
+    # The objective's option values, (name, value) for each of its options in their order:
+    # the elbo objective's free bits and KL warm-up against posterior collapse (vae/objectives.py).
+    objective_options: tuple[tuple[str, object], ...] = ()
 
     def __post_init__(self):
-        if (self.free_bits or self.kl_warmup) and self.objective != "elbo":
-            raise ValueError("free bits and KL warm-up shape the elbo objective only")
-        if self.free_bits < 0 or self.kl_warmup < 0:
-            raise ValueError("free bits and KL warm-up cannot be negative")
-        for kind, name, sizes, table in (("encoder", self.encoder, self.encoder_sizes, ENCODERS),
-                                         ("decoder", self.decoder, self.decoder_sizes, DECODERS)):
-            if name not in table:
-                raise ValueError(f"unknown {kind} {name!r}: choose from {sorted(table)}")
-            if not isinstance(sizes, table[name].config):
-                raise ValueError(f"{kind} {name!r} takes {table[name].config.__name__} sizes, not {type(sizes).__name__}")
+        entry("objective", self.objective)(**dict(self.objective_options))  # refuses options it has not
+        for kind, name, sizes in (("encoder", self.encoder, self.encoder_sizes),
+                                  ("decoder", self.decoder, self.decoder_sizes)):
+            if not isinstance(sizes, entry(kind, name).config):
+                raise ValueError(f"{kind} {name!r} takes {entry(kind, name).config.__name__} sizes, "
+                                 f"not {type(sizes).__name__}")
         if self.encoder_sizes.image_size != self.decoder_sizes.image_size:
             raise ValueError("encoder and decoder must have the same image_size")
         if self.decoder == "report-fullrank":
@@ -330,13 +353,23 @@ class ComposedConfig:
             if channels * width < rows:
                 raise ValueError(f"report-fullrank needs at least {rows} features per row, has {channels * width}")
 
+    @staticmethod
+    def upgrade(d: dict) -> dict:
+        """A dict written before objective_options, with free_bits and kl_warmup as fields of their own."""
+        legacy = {k: d.pop(k) for k in ("free_bits", "kl_warmup") if k in d}
+        objective = OBJECTIVES.get(d.get("objective", "elbo"))
+        if "objective_options" not in d and objective is not None:
+            known = {o.name for o in objective.options}
+            d["objective_options"] = tuple(objective(**{k: v for k, v in legacy.items() if k in known}).values.items())
+        return d
+
     @property
     def image_size(self) -> int:
         return self.encoder_sizes.image_size
 
     @property
     def binarize(self) -> bool:
-        return getattr(self.encoder_sizes, "binarize", False)
+        return self.encoder_sizes.binarize
 
 
 def adapter(enc_shape: tuple[int, ...], dec_shape: tuple[int, ...]) -> nn.Module | None:
@@ -346,14 +379,20 @@ def adapter(enc_shape: tuple[int, ...], dec_shape: tuple[int, ...]) -> nn.Module
     return nn.Sequential(nn.Flatten(), nn.Linear(math.prod(enc_shape), math.prod(dec_shape)), nn.Unflatten(1, dec_shape))
 
 
-def compose(encoder: str, decoder: str, sizes: Sizes = Sizes(VAEConfig()), objective: str = "elbo",
-            free_bits: float = 0.0, kl_warmup: int = 0) -> ComposedConfig:
-    """The ComposedConfig of main.py's --encoder/--decoder, each part sized by its entry."""
-    for kind, name, table in (("encoder", encoder, ENCODERS), ("decoder", decoder, DECODERS)):
-        if name not in table:
-            raise ValueError(f"unknown {kind} {name!r}: choose from {sorted(table)}")
-    return ComposedConfig(encoder, decoder, ENCODERS[encoder].sizes(sizes), DECODERS[decoder].sizes(sizes), objective,
-                          free_bits, kl_warmup)
+def compose(encoder: str, decoder: str, options=None, objective: str = "elbo",
+            objective_options: dict | None = None) -> ComposedConfig:
+    """The ComposedConfig of main.py's --encoder/--decoder/--objective: each part sized by its
+    entry from `options` (registry.option_values; default: every option's default, Model 1),
+    the objective with its option values (all of its options, in their order)."""
+    options = option_values(VAEConfig()) if options is None else options
+    values = entry("objective", objective)(**(objective_options or {})).values
+    return ComposedConfig(encoder, decoder, entry("encoder", encoder).sizes(options),
+                          entry("decoder", decoder).sizes(options), objective, tuple(values.items()))
+
+
+def objective_of(cfg) -> Objective:
+    """The training objective of a model config, with a composed model's option values."""
+    return OBJECTIVES[cfg.objective](**dict(cfg.objective_options if isinstance(cfg, ComposedConfig) else ()))
 
 
 def part_names(cfg) -> tuple[str, str]:

@@ -15,7 +15,7 @@ from model import PRESETS as TABLE2
 from vae.cli import UserError
 from vae.config import TrainConfig
 from vae.parts import MLPVAEConfig, ConvVAEConfig, compose
-from vae.registry import DECODERS, ENCODERS, Sizes
+from vae.registry import DECODERS, ENCODERS, OBJECTIVES, all_options, option_values
 
 REPORT_TRAINING = TrainConfig()  # 001's
 
@@ -46,15 +46,16 @@ ARCHS = {
                      "pytorch/examples' baseline"),
     # The repaired LSTM VAE (report/ablation.md): one latent vector from the LSTM's last
     # state, a wider LSTM, an MLP decoder of two hidden layers, trained on the ELBO itself.
-    "lstm-repaired": Arch(compose("lstm-vector", "mlp", Sizes(TABLE2[1], latent=20, lstm_hidden=256,
-                                                                mlp_hidden=(512, 512))),
+    "lstm-repaired": Arch(compose("lstm-vector", "mlp", option_values(TABLE2[1], dict(latent=20, lstm_hidden=256,
+                                                                                    mlp_hidden=(512, 512)))),
                           REPORT_TRAINING, "the repaired LSTM VAE (report/ablation.md)"),
     # The LSTM VAE with an LSTM decoder (report/lstm_decoder.md): the repaired model's encoder,
     # a row LSTM with a masked in-row map as decoder, free bits 1.0 nats per latent dimension
     # against posterior collapse (0.25 gave as good a likelihood, but a KL of 6 nats that kept
     # the digit's class in 58 % of reconstructions; 1.0 keeps it in 94 %); on binarized MNIST,
     # the report's other settings.
-    "lstm-vae": Arch(compose("lstm-vector", "lstm-masked", Sizes(TABLE2[1], latent=20, lstm_hidden=256), free_bits=1.0),
+    "lstm-vae": Arch(compose("lstm-vector", "lstm-masked", option_values(TABLE2[1], dict(latent=20, lstm_hidden=256)),
+                             objective_options={"free_bits": 1.0}),
                      training(binarize="dynamic"), "the LSTM VAE with an LSTM decoder, binarized (report/lstm_decoder.md)"),
     # Burda, Grosse & Salakhutdinov (2016), "Importance Weighted Autoencoders": the VAE with
     # one stochastic layer, trained with k = 1 (their 86.76 nats). Two deterministic layers of
@@ -83,22 +84,36 @@ def chosen_model(args: argparse.Namespace) -> tuple[str, object, TrainConfig]:
     model = TrainConfig.model if args.model is None else args.model
     if model != TrainConfig.model and not report_parts:
         raise UserError("--model chooses between the report's two LSTM models; it needs --arch lstm or a report part")
+    given = {name: getattr(args, name) for name in all_options() if getattr(args, name) is not None}
     if composed:
-        sizes = Sizes(TABLE2[model], args.latent, args.lstm_hidden, tuple(args.mlp_hidden or Sizes.mlp_hidden),
-                      args.decoder_hidden or Sizes.decoder_hidden, args.decoder_alone, args.row_dropout or 0.0)
+        objective = args.objective or "elbo"
+        check_options_apply(given, args.encoder, args.decoder, objective)
         try:
-            cfg = compose(args.encoder, args.decoder, sizes, args.objective or "elbo", args.free_bits or 0.0,
-                          args.kl_warmup or 0)
+            cfg = compose(args.encoder, args.decoder, option_values(TABLE2[model], given), objective,
+                          {o.name: given[o.name] for o in OBJECTIVES[objective].options if o.name in given})
         except ValueError as e:
             raise UserError(str(e)) from None
         return "composed", cfg, COMPOSED_TRAINING
-    composing = ("lstm_hidden", "mlp_hidden", "decoder_hidden", "row_dropout", "free_bits", "kl_warmup")
-    if any(getattr(args, k) is not None for k in composing) or args.decoder_alone:
-        raise UserError("--lstm-hidden, --mlp-hidden, --decoder-hidden, --decoder-alone, --row-dropout, --free-bits "
-                        "and --kl-warmup shape a composed VAE; they need --encoder or --decoder")
+    if given:
+        one = len(given) == 1
+        raise UserError(f"{flags(given)} {'shapes' if one else 'shape'} a composed VAE's parts or objective; "
+                        f"{'it needs' if one else 'they need'} --encoder or --decoder")
     cfg = TABLE2[model] if args.arch == "lstm" else ARCHS[args.arch].model
     if args.objective is not None:
         cfg = dataclasses.replace(cfg, objective=args.objective)
-    if args.binarize == "dynamic" and getattr(cfg, "binarize", False):
+    if args.binarize == "dynamic" and cfg.binarize:
         raise UserError(f"--arch {args.arch} binarizes by its own threshold (004's); --binarize dynamic does not apply")
     return args.arch, cfg, ARCHS[args.arch].training
+
+
+def flags(names) -> str:
+    return ", ".join("--" + name.replace("_", "-") for name in sorted(names))
+
+
+def check_options_apply(given: dict, encoder: str, decoder: str, objective: str) -> None:
+    """One line where an option is given that none of the chosen encoder, decoder and objective reads."""
+    read = {o.name for entry in (ENCODERS[encoder], DECODERS[decoder], OBJECTIVES[objective]) for o in entry.options}
+    ignored = set(given) - read
+    if ignored:
+        raise UserError(f"{flags(ignored)} {'does' if len(ignored) == 1 else 'do'} not apply to --encoder {encoder} "
+                        f"--decoder {decoder} --objective {objective}")

@@ -1,15 +1,18 @@
-"""The registries: one entry per encoder or decoder (`Part`), one per config class, and the
-conversion of any config to and from the plain dict a checkpoint carries.
+"""The registries: one entry per encoder or decoder (`Part`), per training objective, per
+config class; the command-line options the entries declare; and the conversion of any config
+to and from the plain dict a checkpoint carries.
 
 Adding a part is one `register_part(Part(...))` beside its class (and `register_config`
-on a config class of its own, if it brings one); main.py's --encoder/--decoder choices,
-their help, the composed model and the CPU fast path all follow from the entry.
+on a config class of its own, if it brings one); an objective is one `register_objective`
+(vae/objectives.py). main.py's --encoder/--decoder/--objective choices, their help, the flags
+of their options, the composed model and the CPU fast path all follow from the entries.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Callable
 
 from torch import nn
@@ -17,20 +20,18 @@ from torch import nn
 CONFIGS: dict[str, type] = {}  # a config dict's "arch" -> its config class
 ENCODERS: dict[str, "Part"] = {}
 DECODERS: dict[str, "Part"] = {}
+OBJECTIVES: dict[str, type] = {}  # --objective's name -> its vae.objectives.Objective class
 
 
 @dataclass(frozen=True)
-class Sizes:
-    """The flags that size a composed VAE's parts (main.py --model, --latent, --lstm-hidden,
-    --mlp-hidden); each part's `sizes` turns them into its config."""
+class Option:
+    """A command-line option of the parts or objectives that list it: --NAME (dashes for
+    underscores), its value `default` when left out. Parts that share an option list the same one."""
 
-    report: object  # a model.VAEConfig: Model 1 or 2
-    latent: int = 20
-    lstm_hidden: int | None = None
-    mlp_hidden: tuple[int, ...] = (400,)
-    decoder_hidden: int = 256  # the lstm decoders' LSTM width
-    decoder_alone: bool = False  # the lstm decoders ignore z
-    row_dropout: float = 0.0  # the lstm decoders' dropout of the rows they read
+    name: str
+    default: object
+    help: str
+    flag: dict = field(default_factory=dict)  # argparse's keywords: type, nargs, action, metavar
 
 
 @dataclass(frozen=True)
@@ -41,10 +42,40 @@ class Part:
     name: str
     config: type  # the config class its sizes come from
     build: Callable[[object], nn.Module]  # config -> module
-    sizes: Callable[[Sizes], object]  # the composing flags -> config (the default sizes)
+    sizes: Callable[[SimpleNamespace], object]  # the option values (and `report`, Table 2's model) -> config
     help: str
+    options: tuple[Option, ...] = ()  # the options its sizes read
     cpu_fast_path: bool = False  # its nn.ConvTranspose2d layers take fastconv's kernel on CPU
     uses_report_sizes: bool = False  # --model (Table 2) sizes it
+
+
+def entry(kind: str, name: str):
+    """The registered encoder, decoder or objective `name`; ValueError naming the choices."""
+    table = {"encoder": ENCODERS, "decoder": DECODERS, "objective": OBJECTIVES}[kind]
+    if name not in table:
+        raise ValueError(f"unknown {kind} {name!r}: choose from {sorted(table)}")
+    return table[name]
+
+
+def all_options() -> dict[str, Option]:
+    """Every option an encoder, decoder or objective declares, by name; one name, one option."""
+    found: dict[str, Option] = {}
+    entries = [*ENCODERS.values(), *DECODERS.values(), *OBJECTIVES.values()]
+    for entry in entries:
+        for option in entry.options:
+            if found.setdefault(option.name, option) is not option:
+                raise ValueError(f"two different options named {option.name!r}")
+    return found
+
+
+def option_values(report, given: dict | None = None) -> SimpleNamespace:
+    """The value of every option (those `given`, else its default), and `report`: the Table 2
+    model whose sizes the report's parts take."""
+    given = given or {}
+    unknown = set(given) - set(all_options())
+    if unknown:
+        raise ValueError(f"unknown options {sorted(unknown)}")
+    return SimpleNamespace(report=report, **{name: given.get(name, o.default) for name, o in all_options().items()})
 
 
 def register_config(cls: type) -> type:
@@ -52,6 +83,14 @@ def register_config(cls: type) -> type:
     if CONFIGS.get(cls.arch, cls) is not cls:
         raise ValueError(f"two config classes for arch {cls.arch!r}")
     CONFIGS[cls.arch] = cls
+    return cls
+
+
+def register_objective(cls: type) -> type:
+    """Class decorator: a training objective, found by its `name` (main.py --objective)."""
+    if cls.name in OBJECTIVES:
+        raise ValueError(f"an objective named {cls.name!r} is registered already")
+    OBJECTIVES[cls.name] = cls
     return cls
 
 
@@ -81,6 +120,8 @@ def config_from_dict(d: dict):
     if arch not in CONFIGS:
         raise ValueError(f"unknown architecture {arch!r}")
     cls = CONFIGS[arch]
+    if hasattr(cls, "upgrade"):  # a config class whose fields changed reads its older dicts
+        d = cls.upgrade(d)
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = set(d) - names
     if unknown:

@@ -20,10 +20,11 @@ from vae.cli import Interrupted, UserError
 from vae.config import RunConfig, check_resumable
 from vae.data import binarized_once
 from vae.device import peak_memory
+from vae.parts import objective_of
 from vae.files import (CHECKPOINT, CONFIG_JSON, EPOCH1_CHECKPOINT, FIGURE1, MODEL_PK, check_free_space,
-                       load_checkpoint, make_out_dir, run_lock, save_checkpoint, save_results, write_text)
+                       load_checkpoint, run_lock, save_checkpoint, save_results, write_text)
 from vae.training import (HISTORY_KEYS, TrainingDiverged, TrainStep, batch_sizes, burda_stage, ends_stage, evaluate,
-                          grouped_steps, kl_weight, rng_state, scheduled_lr, set_capturable, set_rng_state, stop_early,
+                          grouped_steps, rng_state, scheduled_lr, set_capturable, set_rng_state, stop_early,
                           train_epoch, weights_finite)
 
 
@@ -92,9 +93,9 @@ class Trainer:
     def session(self, resume: bool, overwrite: bool):
         """Hold the out-dir's lock; load the checkpoint to resume (checked against this run),
         or refuse to train over an earlier run; Ctrl-C becomes one line and exit status 130."""
-        out = make_out_dir(self.out)
+        out = self.out
         try:
-            with run_lock(out):
+            with run_lock(out):  # creates the folder
                 self.state = self._previous_state(resume, overwrite)
                 with self.clock.phase("device start-up"):
                     torch.empty(1, device=self.device)  # a GPU's context is made here, at its first tensor
@@ -136,8 +137,8 @@ class Trainer:
         if stop_early(self.history["test_negative_elbo"], cfg.patience):
             print(f"{self.out / CHECKPOINT} had already stopped early after epoch {self.start}")
             return
-        step = TrainStep(model, opt, train_x, cfg.batch_size, self.run.model.objective, cfg.bf16, cfg.cuda_graph,
-                         binarize=cfg.binarize == "dynamic", free_bits=getattr(self.run.model, "free_bits", 0.0))
+        step = TrainStep(model, opt, train_x, cfg.batch_size, objective_of(self.run.model), cfg.bf16, cfg.cuda_graph,
+                         binarize=cfg.binarize == "dynamic")
         for epoch in range(self.start, cfg.epochs):
             if self._epoch(step, shuffle_gen, train_x, test_x, epoch):
                 break
@@ -163,7 +164,7 @@ class Trainer:
         # Reconstructions of the last epoch trained; with early stopping any epoch may be the last.
         recon = torch.empty_like(train_x) if last or cfg.patience else None
         step.set_lr(scheduled_lr(cfg.lr, cfg.lr_schedule, epoch))
-        step.set_kl_weight(kl_weight(getattr(self.run.model, "kl_warmup", 0), epoch))
+        step.set_kl_weight(step.objective.kl_weight(epoch))
         t0 = time.perf_counter()
         try:
             trained = train_epoch(step, order, recon, self.progress)

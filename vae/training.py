@@ -8,8 +8,9 @@ import math
 import torch
 from tqdm import tqdm
 
-from model import LossParts, kl_per_element, negative_elbo, training_loss
+from model import LossParts, negative_elbo
 from vae.data import binarize
+from vae.objectives import Objective, Report
 
 # Per-epoch history, in checkpoint.pt and model.pk. The first two are the original's keys.
 HISTORY_KEYS = (
@@ -43,29 +44,6 @@ def set_rng_state(state: dict, shuffle_gen: torch.Generator, device: torch.devic
         torch.cuda.set_rng_state(state["cuda"].cpu(), device)
 
 
-def shaped_kl(parts: LossParts, mu, logvar, free_bits: float, weight: float) -> LossParts:
-    """The elbo objective with its KL term shaped against posterior collapse: each latent
-    dimension's KL, averaged over the batch, counts at least `free_bits` nats, and the term is
-    weighted by `weight` (KL warm-up). `bce` and `kld` stay the ELBO's own terms."""
-    kl = kl_per_element(mu, logvar).flatten(1).mean(0)  # (D,): nats per latent dimension
-    term = kl.clamp(min=free_bits).sum() if free_bits else parts.kld
-    return LossParts(parts.bce + weight * term, parts.bce, parts.kld)
-
-
-def kl_weight(warmup_epochs: int, epoch: int) -> float:
-    """KL warm-up: the weight of 0-based `epoch`, rising linearly to 1 at epoch warmup_epochs - 1."""
-    return 1.0 if not warmup_epochs else min(1.0, (epoch + 1) / warmup_epochs)
-
-
-def per_image_nats(parts: LossParts, objective: str, x: torch.Tensor, mu: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(BCE, KL) of a training loss as nats per image, whatever its objective (no extra pass)."""
-    if objective == "report":  # means over pixels and over latent elements
-        return parts.bce * x[0].numel(), parts.kld * mu[0].numel()
-    if objective == "elbo-sum":
-        return parts.bce / x.shape[0], parts.kld / x.shape[0]
-    return parts.bce, parts.kld
-
-
 class TrainingDiverged(Exception):
     """The training loss became NaN or infinite; `step` is the first such step of the epoch."""
 
@@ -91,12 +69,13 @@ class TrainStep:
 
     WARMUP = 3
 
-    def __init__(self, model, opt, data, batch_size, objective="report", bf16=False, graph=False, binarize=False,
-                 free_bits=0.0):
+    def __init__(self, model, opt, data, batch_size, objective: Objective | None = None, bf16=False, graph=False,
+                 binarize=False):
         self.model, self.opt, self.data = model, opt, data
-        self.batch_size, self.objective, self.bf16 = batch_size, objective, bf16
+        self.batch_size, self.bf16 = batch_size, bf16
+        self.objective = objective or Report()  # the report's unless another is given
         self.binarize = binarize  # draw each batch's binary pixels afresh (--binarize dynamic)
-        self.free_bits, self.kl_weight = free_bits, 1.0  # the elbo objective's, as the model's config sets them
+        self.kl_weight = 1.0
         self.use_graph = graph
         self._forget_graph()
 
@@ -130,14 +109,12 @@ class TrainStep:
         # assert that ends the process). Give BCE a number and mark the step's BCE as NaN
         # instead, so train_epoch stops there with one line. Finite values pass unchanged.
         broken = torch.isnan(recon).any()
-        parts = training_loss(recon.nan_to_num(nan=0.5), x, mu, logvar, self.objective)
-        if self.free_bits or self.kl_weight != 1:
-            parts = shaped_kl(parts, mu, logvar, self.free_bits, self.kl_weight)
+        parts = self.objective.loss(recon.nan_to_num(nan=0.5), x, mu, logvar, self.kl_weight)
         self.opt.zero_grad(set_to_none=not self.use_graph)
         parts.total.backward()
         self.opt.step()
         parts = LossParts(*(t.detach() for t in parts))
-        nats = torch.stack(per_image_nats(parts, self.objective, x, mu))  # (2,): BCE, KL per image
+        nats = torch.stack(self.objective.per_image(parts, x, mu))  # (2,): BCE, KL per image
         return recon.detach(), parts, torch.where(broken, torch.full_like(nats, math.nan), nats)
 
     def __call__(self, idx):
@@ -198,7 +175,7 @@ def train_epoch(step: TrainStep, order: torch.Tensor, recon_out: torch.Tensor | 
         recon, parts, nats = step(idx)
         # Epoch means weigh each batch by its images, so a short last batch counts fairly;
         # a batch sum already carries its images.
-        weight = 1 if step.objective == "elbo-sum" else idx.numel()
+        weight = 1 if step.objective.sums_batch else idx.numel()
         loss_sum += parts.total * weight
         kld_sum += parts.kld * weight
         steps[i] = nats
