@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-from vae.cli import Parser, UserError, cli, pick_device
+from vae.cli import Parser, UserError, cli, pick_device, with_default
 from vae.config import EVAL_BATCH, RunConfig, add_setting_flags, flag_name, training_settings
 from vae.data import binarized_once, prepare_images
 from vae.device import machine, prepare_device
@@ -39,7 +39,7 @@ def named(table: dict) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     p = Parser(prog="main.py", description="Train the LSTM-encoder / transpose-conv-decoder VAE of the report "
-               "(or, with --arch, a peer VAE) on MNIST.")
+               "(or, with --arch, a peer VAE) on MNIST. Every default is the report's value; with --arch, that source's.")
     p.add_argument("--data-root", type=Path, default=Path("./data"),
                    help="folder holding MNIST/raw/ (torchvision downloads it there when online); default ./data")
     p.add_argument("--out-dir", type=Path, default=Path("."), help="where model.pk, checkpoint.pt and figures go; default .")
@@ -54,7 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="training loss: " + named(OBJECTIVES) + "; default: the architecture's own (elbo for a "
                         "composed VAE)")
     for option in all_options().values():  # the parts' and objectives' own (--latent, --free-bits, ...)
-        p.add_argument(flag_name(option.name), default=None, help=option.help, **option.flag)
+        p.add_argument(flag_name(option.name), default=None, help=with_default(option.help, option.default),
+                       **option.flag)
     add_setting_flags(p)  # --epochs, --batch-size, --lr, ...: vae/config.py's TrainConfig
     p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto",
                    help="auto = cuda, else mps, else cpu")

@@ -54,6 +54,14 @@ def unit_fraction(text):
 positive_float = _bounded(float, 1e-300, "a positive number")
 
 
+def with_default(help: str, default) -> str:
+    """A flag's help ending in its default, written from the value itself, never by hand."""
+    if default is None or isinstance(default, bool):
+        return help
+    shown = " ".join(map(str, default)) if isinstance(default, tuple) else str(default)
+    return f"{help}; default {shown}"
+
+
 def labelled_folders(items: list[str]) -> list[tuple[str, Path]]:
     """LABEL=FOLDER arguments as (label, folder) pairs; the folder may start with ~."""
     pairs = []

@@ -13,7 +13,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from model import PRESETS
-from vae.cli import UserError, non_negative_int, positive_float, positive_int
+from vae.cli import UserError, non_negative_int, positive_float, positive_int, with_default
 from vae.data import BINARIZATIONS, TEST_BINARIZATION_SEED
 from vae.parts import model_config
 from vae.registry import config_to_dict
@@ -37,32 +37,32 @@ class TrainConfig:
     replaces some, the flags replace any. The last fields are filled in by main.py."""
 
     arch: str = setting("lstm")  # the --arch preset, or "composed"
-    epochs: int = setting(50, "default 50 (the report's)", may_change=True, type=positive_int)
-    batch_size: int = setting(100, "default 100 (the report's)", type=positive_int)
-    lr: float = setting(1e-3, "Adam learning rate; default 0.001 (the report's)", type=positive_float)
-    betas: tuple[float, float] = setting((0.9, 0.999), "Adam betas; default 0.9 0.999 (PyTorch's, which the report "
-                                         "used)", type=positive_float, nargs=2, metavar=("B1", "B2"))
-    eps: float = setting(1e-8, "Adam's epsilon; default 1e-8 (PyTorch's)", type=positive_float)
+    epochs: int = setting(50, "passes over the training images", may_change=True, type=positive_int)
+    batch_size: int = setting(100, "images per step", type=positive_int)
+    lr: float = setting(1e-3, "Adam's learning rate", type=positive_float)
+    betas: tuple[float, float] = setting((0.9, 0.999), "Adam's betas (PyTorch's, which the report used)",
+                                         type=positive_float, nargs=2, metavar=("B1", "B2"))
+    eps: float = setting(1e-8, "Adam's epsilon (PyTorch's)", type=positive_float)
     # 002 stops after 10 epochs without a better test negative ELBO
     patience: int | None = setting(None, "stop after this many epochs without a better test negative ELBO "
                                    "(default: never; conv: 10; 0: never)", type=non_negative_int)
-    model: int = setting(1, "Table 2: 1 = 32x256 FC + dropout (default), 2 = 32x16 FC, no dropout; for --arch lstm "
-                         "and for the report's parts of a composed VAE", type=int, choices=sorted(PRESETS))
+    model: int = setting(1, "Table 2: 1 = 32x256 FC + dropout, 2 = 32x16 FC, no dropout; for --arch lstm and for the "
+                         "report's parts of a composed VAE", type=int, choices=sorted(PRESETS))
     seed: int = setting(0, "seeds initialisation, noise, dropout, shuffling and Figure 1", type=int)
     shuffle: bool = setting(False, "shuffle batches each epoch (default: no, as the report's original; the peers "
-                            "shuffle)", action=argparse.BooleanOptionalAction)
+                            "shuffle)", action=argparse.BooleanOptionalAction)  # a bool's help says it
     limit: int | None = setting(None, "use only the first N training images (and at most N test images), for quick "
                                 "runs", type=positive_int)
-    binarize: str = setting("none", "none = grey levels as BCE targets (the report's; default); dynamic = every "
+    binarize: str = setting("none", "none = grey levels as BCE targets (the report's); dynamic = every "
                             "training batch binarized afresh (u <= x, u uniform, from the run's seeded generator), the "
                             f"test set once with seed {TEST_BINARIZATION_SEED}: the VAE literature's benchmark",
                             choices=BINARIZATIONS)
     test_binarization_seed: int | None = setting(None)  # TEST_BINARIZATION_SEED under --binarize dynamic
-    lr_schedule: str = setting("constant", "constant (default), or burda: Burda et al. (2016)'s stages i = 0, 1, ... "
+    lr_schedule: str = setting("constant", "constant, or burda: Burda et al. (2016)'s stages i = 0, 1, ... "
                                "of 3^i epochs at lr * 10^(-i/7), keeping checkpoint_stage<i>.pt at each stage's end",
                                choices=LR_SCHEDULES)
-    record_every: int = setting(1, "average this many steps into one entry of the per-step ELBO terms (default 1: "
-                                "every step)", type=positive_int)
+    record_every: int = setting(1, "average this many steps into one entry of the per-step ELBO terms (1: every "
+                                "step)", type=positive_int)
     bf16: bool = setting(False, "forward pass in bfloat16 autocast (AMP on CUDA); fast only where the hardware has "
                          "bf16", may_change=True, action="store_true")
     eval_batch_size: int | None = setting(None, "batch size of the test- and training-set evaluations (it changes "
@@ -97,7 +97,8 @@ def add_setting_flags(parser: argparse.ArgumentParser) -> None:
     """One flag per TrainConfig setting that has help; left unset, it is None (the preset decides)."""
     for f in dataclasses.fields(TrainConfig):
         if f.metadata["help"] is not None:
-            parser.add_argument(flag_name(f.name), default=None, help=f.metadata["help"], **f.metadata["flag"])
+            parser.add_argument(flag_name(f.name), default=None, help=with_default(f.metadata["help"], f.default),
+                                **f.metadata["flag"])
 
 
 def training_settings(preset: TrainConfig, args: argparse.Namespace, **facts) -> TrainConfig:

@@ -58,10 +58,10 @@ class Report(Objective):
         return parts.bce * x[0].numel(), parts.kld * mu[0].numel()  # means over pixels and over latent elements
 
 
-FREE_BITS = Option("free_bits", 0.0, "elbo objective: each latent dimension's KL counts at least this many nats; "
-                   "default 0", {"type": non_negative_float})
-KL_WARMUP = Option("kl_warmup", 0, "elbo objective: the KL's weight rises linearly to 1 over this many epochs; "
-                   "default 0", {"type": non_negative_int})
+FREE_BITS = Option("free_bits", 0.0, "elbo objective: each latent dimension's KL counts at least this many nats",
+                   {"type": non_negative_float})
+KL_WARMUP = Option("kl_warmup", 0, "elbo objective: the KL's weight rises linearly to 1 over this many epochs",
+                   {"type": non_negative_int})
 
 
 def shaped_kl(parts: LossParts, mu, logvar, free_bits: float, weight: float) -> LossParts:

@@ -256,18 +256,17 @@ FULLRANK_CHANNELS = 16
 
 
 # The options of the composed parts; a part lists those its sizes read.
-LATENT = Option("latent", 20, "latent size of the vector-latent parts (lstm-vector, conv, mlp, the lstm decoders); "
-                "default 20", {"type": positive_int})
-LSTM_HIDDEN = Option("lstm_hidden", None, "LSTM hidden size of the lstm encoders; default 32 (the report's)",
-                     {"type": positive_int})
-MLP_HIDDEN = Option("mlp_hidden", (400,), "hidden sizes of the mlp parts (the decoder mirrors them); default 400 "
-                    "(pytorch/examples')", {"type": positive_int, "nargs": "+", "metavar": "N"})
-DECODER_HIDDEN = Option("decoder_hidden", 256, "LSTM hidden size of the lstm decoders; default 256",
-                        {"type": positive_int})
+LATENT = Option("latent", 20, "latent size of the vector-latent parts (lstm-vector, conv, mlp, the lstm decoders)",
+                {"type": positive_int})
+LSTM_HIDDEN = Option("lstm_hidden", None, "LSTM hidden size of the lstm encoders; default the report's, "
+                     f"{VAEConfig.lstm_hidden}", {"type": positive_int})
+MLP_HIDDEN = Option("mlp_hidden", (400,), "hidden sizes of the mlp parts, the decoder mirroring them (pytorch/examples')",
+                    {"type": positive_int, "nargs": "+", "metavar": "N"})
+DECODER_HIDDEN = Option("decoder_hidden", 256, "LSTM hidden size of the lstm decoders", {"type": positive_int})
 DECODER_ALONE = Option("decoder_alone", False, "the lstm decoders ignore z: an autoregressive model alone, the "
                        "baseline a latent must beat", {"action": "store_true"})
-ROW_DROPOUT = Option("row_dropout", 0.0, "lstm decoders: in training, hide each row they read with this chance; "
-                     "default 0", {"type": unit_fraction})
+ROW_DROPOUT = Option("row_dropout", 0.0, "lstm decoders: in training, hide each row they read with this chance",
+                     {"type": unit_fraction})
 
 
 def _lstm_sizes(o) -> VAEConfig:
