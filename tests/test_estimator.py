@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from conftest import SPREAD_TOLERANCE, FixedPosterior, KeepsZ, draw_spread, exp_logvar_as_the_std, spread_posterior
-from model import VAEBase
+from model import PRESETS, VAEBase
 from vae.measures import active_units, iwae_nats
 
 GRID = torch.linspace(-7.0, 7.0, 1401, dtype=torch.float64)  # step 0.01; the prior's mass beyond 7 is ~1e-12
@@ -212,3 +212,26 @@ def test_active_units_by_hand():
     for batch_size in (3, 500):  # across batches and in one
         assert active_units(model, x, batch_size=batch_size) == {"latent_dims": 5, "active_kl": 2, "active_cov": 2}
     assert active_units(model, x, threshold=0.003) == {"latent_dims": 5, "active_kl": 4, "active_cov": 2}  # dims 2, 3 too
+
+
+@pytest.mark.quick
+def test_the_iwae_objective_is_the_estimators_bound_on_the_same_draws():
+    """--objective iwae trains on the bound evaluate.py reports: on the same draws the two agree,
+    and its history terms are the ELBO's (the first draw's BCE, the closed-form KL)."""
+    from model import negative_elbo
+    from vae.parts import build_model, compose
+    from vae.registry import OBJECTIVES, option_values
+
+    model = build_model(compose("lstm-vector", "lstm-masked",
+                                option_values(PRESETS[1], dict(latent=4, lstm_hidden=8, decoder_hidden=8)))).eval()
+    x = (torch.rand(6, 1, 28, 28, generator=torch.Generator().manual_seed(0)) > 0.5).float()
+    objective = OBJECTIVES["iwae"](iwae_k=7)
+    torch.manual_seed(3)
+    recon, mu, logvar, log_w = objective.forward(model, x)
+    parts = objective.loss(recon, x, mu, logvar, 1.0, log_w)
+    torch.manual_seed(3)
+    assert parts.total.item() == pytest.approx(iwae_nats(model, x, 7).mean().item(), abs=1e-4)
+    elbo = negative_elbo(recon, x, mu, logvar)
+    assert torch.allclose(parts.bce, elbo.bce) and torch.allclose(parts.kld, elbo.kld)
+    assert objective.per_image(parts, x, mu) == (parts.bce, parts.kld)
+    assert parts.total < elbo.total  # k = 7 draws: tighter than this one-draw ELBO here

@@ -251,3 +251,17 @@ def test_a_new_decoder_and_objective_are_one_registry_entry_each(mnist_root, tmp
     assert "another model" in capsys.readouterr().err
     assert main.main(["--encoder", "mlp", "--decoder", "mlp", "--toy-width", "5", "--out-dir", str(tmp_path / "x")]) == 2
     assert "--toy-width does not apply to --encoder mlp --decoder mlp" in capsys.readouterr().err
+
+
+def test_the_iwae_objective_trains_through_main(mnist_root, tmp_path):
+    import main
+    from vae.files import load_checkpoint, load_results
+
+    out = tmp_path / "iwae"
+    assert main.main(["--encoder", "mlp", "--decoder", "mlp", "--objective", "iwae", "--iwae-k", "3", "--binarize",
+                      "dynamic", "--limit", "500", "--epochs", "2", "--data-root", str(mnist_root), "--out-dir", str(out),
+                      "--device", "cpu", "--no-progress"]) == 0
+    r = load_results(out / "model.pk")
+    assert r["test_negative_elbo"][1] < r["test_negative_elbo"][0]
+    state = load_checkpoint(out / "checkpoint.pt")
+    assert state["config"]["objective"] == "iwae" and dict(state["config"]["objective_options"]) == {"iwae_k": 3}

@@ -8,13 +8,15 @@ held by the instance. The evaluation measure is always model.negative_elbo.
 
 from __future__ import annotations
 
+import math
 from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
 
 from model import LossParts, kl_per_element, negative_elbo, training_loss
-from vae.cli import non_negative_float, non_negative_int
+from vae.cli import non_negative_float, non_negative_int, positive_int
+from vae.measures import log_weights
 from vae.registry import Option, register_objective
 
 
@@ -33,7 +35,11 @@ class Objective:
             raise ValueError(f"objective {self.name!r} has no option {sorted(unknown)}")
         self.values = {**defaults, **values}
 
-    def loss(self, recon, x, mu, logvar, kl_weight: float = 1.0) -> LossParts:
+    def forward(self, model, x: torch.Tensor):
+        """The batch's pass through the model: (reconstructions, mu, logvar, what else `loss` needs)."""
+        return (*model(x), None)
+
+    def loss(self, recon, x, mu, logvar, kl_weight: float = 1.0, extra=None) -> LossParts:
         """The loss to minimise and its BCE and KL terms, in the objective's own units."""
         raise NotImplementedError
 
@@ -51,7 +57,7 @@ class Report(Objective):
     name = "report"
     help = "BCE averaged over all B*784 pixels + KL averaged over all B*28*C latents (001)"
 
-    def loss(self, recon, x, mu, logvar, kl_weight=1.0):
+    def loss(self, recon, x, mu, logvar, kl_weight=1.0, extra=None):
         return training_loss(recon, x, mu, logvar)
 
     def per_image(self, parts, x, mu):
@@ -80,7 +86,7 @@ class ELBO(Objective):
     help = "BCE and KL summed per image, averaged over the batch: the negative ELBO, nats per image"
     options = (FREE_BITS, KL_WARMUP)
 
-    def loss(self, recon, x, mu, logvar, kl_weight=1.0):
+    def loss(self, recon, x, mu, logvar, kl_weight=1.0, extra=None):
         parts = negative_elbo(recon, x, mu, logvar)
         free_bits = self.values["free_bits"]
         if free_bits or kl_weight != 1:
@@ -98,10 +104,37 @@ class ELBOSum(Objective):
     help = "BCE and KL summed over the whole batch (002, 003, 004, pytorch/examples)"
     sums_batch = True
 
-    def loss(self, recon, x, mu, logvar, kl_weight=1.0):
+    def loss(self, recon, x, mu, logvar, kl_weight=1.0, extra=None):
         bce = F.binary_cross_entropy(recon, x, reduction="sum")
         kld = kl_per_element(mu, logvar).sum()
         return LossParts(bce + kld, bce, kld)
 
     def per_image(self, parts, x, mu):
         return parts.bce / x.shape[0], parts.kld / x.shape[0]
+
+
+IWAE_K = Option("iwae_k", 5, "iwae objective: importance samples per image", {"type": positive_int})
+
+
+@register_objective
+class IWAE(Objective):
+    """Burda et al. (2016)'s importance-weighted bound as the loss: k draws of q(z|x) per
+    image, one encoder pass, the k decodes in one batch. The BCE and KL it reports are the
+    first draw's BCE and the closed-form KL, the ELBO's terms, for the history."""
+
+    name = "iwae"
+    help = "the importance-weighted bound of --iwae-k samples (Burda et al. 2016), nats per image"
+    options = (IWAE_K,)
+
+    def forward(self, model, x):
+        mu, logvar = model.encode(x)
+        eps = torch.randn((self.values["iwae_k"], *mu.shape), device=x.device, dtype=mu.dtype)
+        log_w, logits = log_weights(model, x, mu, logvar, eps)  # (k, B)
+        return torch.sigmoid(logits[: x.shape[0]]), mu, logvar, log_w
+
+    def loss(self, recon, x, mu, logvar, kl_weight=1.0, extra=None):
+        log_w = extra.to(x.dtype)  # (k, B); under --bf16 the loss is still summed in x's precision
+        bound = -(torch.logsumexp(log_w, 0) - math.log(log_w.shape[0])).mean()
+        bce = F.binary_cross_entropy(recon, x, reduction="sum") / x.shape[0]
+        kld = kl_per_element(mu, logvar).sum() / x.shape[0]
+        return LossParts(bound, bce, kld)

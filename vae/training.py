@@ -102,14 +102,14 @@ class TrainStep:
         if self.binarize:
             x = binarize(x)  # from the global generator: seeded, saved with the run, graph-safe
         with torch.autocast(self.data.device.type, dtype=torch.bfloat16, enabled=self.bf16):
-            recon, mu, logvar = self.model(x)
+            recon, mu, logvar, extra = self.objective.forward(self.model, x)
         # BCE is unsafe under autocast: the loss in the data's precision (a no-op without --bf16)
         recon, mu, logvar = recon.to(x.dtype), mu.to(x.dtype), logvar.to(x.dtype)
         # A diverged model makes NaN pixels, which BCE refuses with an error (on CUDA a device
         # assert that ends the process). Give BCE a number and mark the step's BCE as NaN
         # instead, so train_epoch stops there with one line. Finite values pass unchanged.
         broken = torch.isnan(recon).any()
-        parts = self.objective.loss(recon.nan_to_num(nan=0.5), x, mu, logvar, self.kl_weight)
+        parts = self.objective.loss(recon.nan_to_num(nan=0.5), x, mu, logvar, self.kl_weight, extra)
         self.opt.zero_grad(set_to_none=not self.use_graph)
         parts.total.backward()
         self.opt.step()
