@@ -32,6 +32,6 @@ print('deterministic runs bit-identical:', all(torch.equal(a[k], b[k]) for k in 
 { python generator.py --out-dir "$runs/m1_1" && \
   python evaluate.py --checkpoint pretrained/lstm_repaired.pt --data-root "$data" --limit 1000 --device cuda; } \
     > "$out/notebook_commands.txt" 2>&1
-MNIST_ROOT=$data python -m pytest -q tests > "$out/suite.txt" 2>&1
+MNIST_ROOT=$data python -m pytest -q tests --full > "$out/suite.txt" 2>&1
 rm -rf "$runs"
 tail -n 4 "$out"/*.txt

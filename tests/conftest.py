@@ -26,12 +26,13 @@ def pytest_configure(config):
 
 def pytest_collection_modifyitems(config, items):
     """Mark the tests that read the real MNIST; without --full, keep the quick tier alone
-    (the others are deselected, not skipped) unless tests were chosen otherwise: by name
-    (FILE::NAME), -k or -m."""
+    (the others are deselected, not skipped) unless tests were chosen otherwise: by file
+    (tests/test_cuda.py), by name (FILE::NAME), -k or -m."""
     for item in items:
         if "mnist_root" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.mnist)
-    chosen = config.option.keyword or config.option.markexpr or any("::" in arg for arg in config.args)
+    chosen = config.option.keyword or config.option.markexpr or any(
+        arg.split("::")[0].endswith(".py") for arg in config.args)
     if config.getoption("--full") or chosen:
         return
     later = [item for item in items if item.get_closest_marker("quick") is None]
