@@ -28,7 +28,7 @@ from vae.device import machine, prepare_device
 from vae.files import FIGURE1, load_mnist
 from vae.parts import build_model
 from vae.presets import ARCHS, chosen_model
-from vae.registry import DECODERS, ENCODERS, OBJECTIVES, all_options
+from vae.registry import DECODERS, ENCODERS, OBJECTIVES, PRIORS, all_options
 from vae.trainer import Trainer
 
 
@@ -53,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--objective", choices=sorted(OBJECTIVES), default=None,
                    help="training loss: " + named(OBJECTIVES) + "; default: the architecture's own (elbo for a "
                         "composed VAE)")
+    p.add_argument("--prior", choices=sorted(PRIORS), default=None,
+                   help="p(z) of a composed VAE: " + named(PRIORS) + "; default normal")
     for option in all_options().values():  # the parts' and objectives' own (--latent, --free-bits, ...)
         p.add_argument(flag_name(option.name), default=None, help=with_default(option.help, option.default),
                        **option.flag)

@@ -135,6 +135,21 @@ class ReportDecoder(nn.Module):
         return self.fc_out(h).unsqueeze(1)  # (B, 1, 28, 28) logits
 
 
+class StandardNormal(nn.Module):
+    """The prior p(z) = N(0, I): the report's, and every model's unless a composed one takes
+    another (vae/priors.py). A prior gives, per latent element, the KL of q(z|x) to it and
+    the log ratio log p(z) - log q(z|x) at draws z = mu + eps * std; and draws of z."""
+
+    def kl_elements(self, z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+        return kl_per_element(mu, logvar)  # in closed form: the draw z is not needed
+
+    def log_ratio_elements(self, z: torch.Tensor, eps: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+        return -0.5 * z.pow(2) + 0.5 * eps.pow(2) + 0.5 * logvar  # the log(2 pi) terms cancel
+
+    def sample(self, n: int, shape: tuple[int, ...], generator: torch.Generator | None, device) -> torch.Tensor:
+        return torch.randn(n, *shape, generator=generator, device=device)
+
+
 class VAEBase(nn.Module):
     """The VAE around any encoder x -> (mu, logvar) and decoder z -> logits, with an
     optional adapter between them and z = mu + eps * std in between. `latent_shape` is
@@ -143,13 +158,15 @@ class VAEBase(nn.Module):
     An autoregressive decoder (`decoder.autoregressive`, vae/parts.py) also reads the image
     whose likelihood it gives (teacher forcing), and draws new images pixel by pixel."""
 
-    def __init__(self, cfg, encoder: nn.Module, decoder: nn.Module, adapter: nn.Module | None = None):
+    def __init__(self, cfg, encoder: nn.Module, decoder: nn.Module, adapter: nn.Module | None = None,
+                 prior: nn.Module | None = None):
         super().__init__()
         self.cfg = cfg
         self.encoder = encoder
         if adapter is not None:
             self.adapter = adapter
         self.decoder = decoder
+        self.prior = StandardNormal() if prior is None else prior
         self.latent_shape = tuple(encoder.latent_shape)
 
     @staticmethod
@@ -193,9 +210,9 @@ class VAEBase(nn.Module):
 
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Decode n draws of z ~ N(0, I): true samples from the prior, (n, 1, H, W)."""
+        """Decode n draws of z from the prior (N(0, I) unless another): true samples, (n, 1, H, W)."""
         device = next(self.parameters()).device
-        z = torch.randn(n, *self.latent_shape, generator=generator, device=device)
+        z = self.prior.sample(n, self.latent_shape, generator, device)
         return self.generate(z, generator)
 
 
@@ -218,13 +235,14 @@ def kl_per_element(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     return -0.5 * (1 + logvar - mu.pow(2) - logvar.exp())
 
 
-def negative_elbo(recon, x, mu, logvar) -> LossParts:
+def negative_elbo(recon, x, mu, logvar, kl: torch.Tensor | None = None) -> LossParts:
     """The evaluation measure: nats per image, BCE summed over the pixels + KL summed over
     the latents, averaged over the images (pytorch/examples' "test set loss"). Grey levels
-    in [0, 1] (or binarized pixels) are the BCE targets, as every source has them."""
+    in [0, 1] (or binarized pixels) are the BCE targets, as every source has them. `kl`:
+    the KL per latent element where the prior is not N(0, I) (model.prior.kl_elements)."""
     n = x.shape[0]
     bce = F.binary_cross_entropy(recon, x, reduction="sum") / n
-    kld = kl_per_element(mu, logvar).sum() / n
+    kld = (kl_per_element(mu, logvar) if kl is None else kl).sum() / n
     return LossParts(bce + kld, bce, kld)
 
 

@@ -11,7 +11,7 @@ import evaluate
 import generator
 import main
 from conftest import load_script
-from model import negative_elbo
+from model import kl_per_element, negative_elbo
 from vae import training
 from vae.classifier import Classifier, load_classifier, predict
 from vae.data import prepare_images
@@ -85,13 +85,14 @@ def test_elbo_sum_objective_against_hand_computation():
     mu, logvar = torch.randn(4, 15, generator=g).double(), torch.randn(4, 15, generator=g).double()
     bce = -(x * recon.log() + (1 - x) * (1 - recon).log()).sum()
     kld = -0.5 * (1 + logvar - mu**2 - logvar.exp()).sum()
-    parts = OBJECTIVES["elbo-sum"]().loss(recon, x, mu, logvar)
+    parts = OBJECTIVES["elbo-sum"]().loss(recon, x, mu, logvar, 1.0, kl_per_element(mu, logvar))
     assert torch.allclose(parts.bce, bce) and torch.allclose(parts.kld, kld)
     # Every objective converts to the same nats per image.
     for name, objective in OBJECTIVES.items():
         if objective.forward is not Objective.forward:
             continue  # its loss reads its own pass's draws: test_estimator checks it
-        b, k = objective().per_image(objective().loss(recon, x, mu, logvar), x, mu)
+        kl = kl_per_element(mu, logvar)  # the KL to N(0, I) per element, as the model's prior gives it
+        b, k = objective().per_image(objective().loss(recon, x, mu, logvar, 1.0, kl), x, mu)
         ref = negative_elbo(recon, x, mu, logvar)
         assert torch.allclose(b, ref.bce) and torch.allclose(k, ref.kld), name
     with pytest.raises(ValueError, match="has no option"):
@@ -142,7 +143,7 @@ def test_short_training_on_real_mnist_lowers_the_loss(arch, mnist_batch):
         batch = x[start : start + 128]
         recon, mu, logvar = model(batch)
         opt.zero_grad()
-        OBJECTIVES[cfg.objective]().loss(recon, batch, mu, logvar).total.backward()
+        OBJECTIVES[cfg.objective]().loss(recon, batch, mu, logvar, 1.0, kl_per_element(mu, logvar)).total.backward()
         opt.step()
     assert loss() < 0.99 * before, (before, loss())  # same noise: the drop is the weights'
 

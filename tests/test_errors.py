@@ -50,9 +50,9 @@ def assert_one_line_error(proc, *expected):
     (["--arch", "vgg"], "--arch: invalid choice"),
     (["--betas", "0.9", "1"], "--betas must each be below 1"),
     (["--patience", "-1"], "--patience: must be at least 0"),
-    (["--latent", "30"], "--latent shapes a composed VAE's parts or objective; it needs --encoder or --decoder"),
+    (["--latent", "30"], "--latent shapes a composed VAE's parts, objective or prior; it needs --encoder or --decoder"),
     (["--encoder", "mlp", "--decoder", "mlp", "--decoder-hidden", "5"],
-     "--decoder-hidden does not apply to --encoder mlp --decoder mlp --objective elbo"),
+     "--decoder-hidden does not apply to --encoder mlp --decoder mlp --objective elbo --prior normal"),
     (["--encoder", "mlp", "--objective", "report", "--free-bits", "1"], "--free-bits does not apply"),
 ])
 @pytest.mark.quick

@@ -228,7 +228,8 @@ def test_the_iwae_objective_is_the_estimators_bound_on_the_same_draws():
     objective = OBJECTIVES["iwae"](iwae_k=7)
     torch.manual_seed(3)
     recon, mu, logvar, log_w = objective.forward(model, x)
-    parts = objective.loss(recon, x, mu, logvar, 1.0, log_w)
+    assert log_w[0].shape == (7, 6)
+    parts = objective.loss(recon, x, mu, logvar, 1.0, log_w)  # log_w: the log weights and the first draw's KL
     torch.manual_seed(3)
     assert parts.total.item() == pytest.approx(iwae_nats(model, x, 7).mean().item(), abs=1e-4)
     elbo = negative_elbo(recon, x, mu, logvar)

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import main
-from model import PRESETS, LossParts
+from model import PRESETS, LossParts, kl_per_element
 from vae.files import load_checkpoint
 from vae.measures import iwae_nats
 from vae.parts import ComposedConfig, build_model, compose
@@ -138,15 +138,16 @@ def test_free_bits_and_warmup_shape_the_kl_by_hand():
     mu = torch.tensor([[1.0, 0.0], [0.0, 0.0]])  # dimension 0: KL 0.5 on average; dimension 1: 0
     logvar = torch.zeros(2, 2)
     parts = LossParts(torch.tensor(10.25), torch.tensor(10.0), torch.tensor(0.25))  # kld: 0.5 / 2 images
-    assert shaped_kl(parts, mu, logvar, 0.0, 1.0).total.item() == pytest.approx(10.25)
-    assert shaped_kl(parts, mu, logvar, 0.3, 1.0).total.item() == pytest.approx(10.0 + 0.3 + 0.3)  # both floored
-    assert shaped_kl(parts, mu, logvar, 0.2, 0.5).total.item() == pytest.approx(10.0 + 0.5 * (0.25 + 0.2))
+    kl = kl_per_element(mu, logvar)
+    assert shaped_kl(parts, kl, 0.0, 1.0).total.item() == pytest.approx(10.25)
+    assert shaped_kl(parts, kl, 0.3, 1.0).total.item() == pytest.approx(10.0 + 0.3 + 0.3)  # both floored
+    assert shaped_kl(parts, kl, 0.2, 0.5).total.item() == pytest.approx(10.0 + 0.5 * (0.25 + 0.2))
     assert [ELBO(kl_warmup=3).kl_weight(e) for e in range(4)] == pytest.approx([1 / 3, 2 / 3, 1, 1])
     assert ELBO().kl_weight(0) == 1
     # The objective's loss applies them: free bits 0.3 floor both dimensions, KL weight 0.5
     recon, x = torch.full((2, 1, 1, 1), 0.5), torch.ones(2, 1, 1, 1)
     bce = math.log(2)  # per image
-    assert ELBO(free_bits=0.3).loss(recon, x, mu, logvar, 0.5).total.item() == pytest.approx(bce + 0.5 * 0.6)
+    assert ELBO(free_bits=0.3).loss(recon, x, mu, logvar, 0.5, kl).total.item() == pytest.approx(bce + 0.5 * 0.6)
     with pytest.raises(ValueError, match="has no option"):
         ComposedConfig("lstm-vector", "lstm", PRESETS[1], compose("lstm-vector", "lstm").decoder_sizes, "report",
                        (("free_bits", 1.0),))

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from conftest import ROOT
-from model import PRESETS, VAE, negative_elbo
+from model import PRESETS, VAE, kl_per_element, negative_elbo
 from vae.registry import OBJECTIVES
 from vae.data import prepare_images
 from vae.files import load_mnist
@@ -58,7 +58,8 @@ def train_a_little(model, x, steps=15, objective="report"):
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     for i in range(steps):
         recon, mu, logvar = model(x[i * 20 % len(x):][:20])
-        loss = OBJECTIVES[objective]().loss(recon, x[i * 20 % len(x):][:20], mu, logvar).total
+        loss = OBJECTIVES[objective]().loss(recon, x[i * 20 % len(x):][:20], mu, logvar, 1.0,
+                                            kl_per_element(mu, logvar)).total
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -216,7 +217,7 @@ def test_a_new_decoder_and_objective_are_one_registry_entry_each(mnist_root, tmp
     class Toy(Objective):
         name, help = "toy", "a test's: the BCE alone, summed per image"
 
-        def loss(self, recon, x, mu, logvar, kl_weight=1.0):
+        def loss(self, recon, x, mu, logvar, kl_weight=1.0, extra=None):
             bce = torch.nn.functional.binary_cross_entropy(recon, x, reduction="sum") / x.shape[0]
             return LossParts(bce, bce, torch.zeros(()))
 

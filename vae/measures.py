@@ -23,16 +23,15 @@ ROWS_PER_PASS = 1000
 
 def log_weights(model, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor, eps: torch.Tensor):
     """The log importance weights log p(x|z_i) + log p(z_i) - log q(z_i|x) of the draws
-    z_i = mu + eps_i * std, (c, B), and the decoder's logits of them (c*B, 1, H, W); eps is
-    (c, B, *latent_shape). p(x|z) is the Bernoulli of the logits."""
+    z_i = mu + eps_i * std, (c, B), the decoder's logits of them (c*B, 1, H, W) and the draws;
+    eps is (c, B, *latent_shape). p(x|z) is the Bernoulli of the logits, p(z) the model's prior."""
     c, b = eps.shape[0], x.shape[0]
     z = model.reparameterize(mu, logvar, eps)  # (c, B, *latent_shape), the model's own draw of q(z|x)
     targets = x.expand(c, *x.shape).flatten(0, 1)
     logits = model.decode_logits(z.flatten(0, 1), targets)  # (c*B, 1, H, W)
     log_px = -F.binary_cross_entropy_with_logits(logits, targets, reduction="none").flatten(1).sum(1).view(c, b)
-    # log N(z; 0, I) - log N(z; mu, std^2); the log(2 pi) terms cancel
-    log_ratio = (-0.5 * z.pow(2) + 0.5 * eps.pow(2) + 0.5 * logvar).flatten(2).sum(2)  # (c, B)
-    return log_px + log_ratio, logits
+    log_ratio = model.prior.log_ratio_elements(z, eps, logvar).flatten(2).sum(2)  # (c, B): log p(z) - log q(z|x)
+    return log_px + log_ratio, logits, z
 
 
 @torch.no_grad()

@@ -25,8 +25,9 @@ from model import LSTMEncoder, ReportDecoder, VAEBase, VAEConfig, decoder_shapes
 from vae.cli import positive_int, unit_fraction
 from vae.fastconv import use_gemm_transpose_convs
 from vae.objectives import Objective
-from vae.registry import (DECODERS, ENCODERS, OBJECTIVES, Option, Part, config_from_dict, entry, option_values,
-                          register_config, register_part)
+from vae.priors import Normal
+from vae.registry import (DECODERS, ENCODERS, OBJECTIVES, PRIORS, Option, Part, config_from_dict, entry,
+                          option_values, register_config, register_part)
 
 register_config(VAEConfig)
 
@@ -337,9 +338,19 @@ class ComposedConfig:
     # The objective's option values, (name, value) for each of its options in their order:
     # the elbo objective's free bits and KL warm-up against posterior collapse (vae/objectives.py).
     objective_options: tuple[tuple[str, object], ...] = ()
+    # p(z) (vae/priors.py) and its option values, as the objective's
+    prior: str = "normal"
+    prior_options: tuple[tuple[str, object], ...] = ()
 
     def __post_init__(self):
-        entry("objective", self.objective)(**dict(self.objective_options))  # refuses options it has not
+        objective = entry("objective", self.objective)
+        objective(**dict(self.objective_options))  # refuses options it has not
+        prior = entry("prior", self.prior)
+        unknown = set(dict(self.prior_options)) - {o.name for o in prior.options}
+        if unknown:
+            raise ValueError(f"prior {self.prior!r} has no option {sorted(unknown)}")
+        if self.prior != Normal.name and not objective.any_prior:
+            raise ValueError(f"the {self.objective} objective takes N(0, I) as the prior, not {self.prior}")
         for kind, name, sizes in (("encoder", self.encoder, self.encoder_sizes),
                                   ("decoder", self.decoder, self.decoder_sizes)):
             if not isinstance(sizes, entry(kind, name).config):
@@ -379,14 +390,16 @@ def adapter(enc_shape: tuple[int, ...], dec_shape: tuple[int, ...]) -> nn.Module
 
 
 def compose(encoder: str, decoder: str, options=None, objective: str = "elbo",
-            objective_options: dict | None = None) -> ComposedConfig:
+            objective_options: dict | None = None, prior: str = Normal.name) -> ComposedConfig:
     """The ComposedConfig of main.py's --encoder/--decoder/--objective: each part sized by its
     entry from `options` (registry.option_values; default: every option's default, Model 1),
     the objective with its option values (all of its options, in their order)."""
     options = option_values(VAEConfig()) if options is None else options
     values = entry("objective", objective)(**(objective_options or {})).values
+    prior_values = tuple((o.name, getattr(options, o.name)) for o in entry("prior", prior).options)
     return ComposedConfig(encoder, decoder, entry("encoder", encoder).sizes(options),
-                          entry("decoder", decoder).sizes(options), objective, tuple(values.items()))
+                          entry("decoder", decoder).sizes(options), objective, tuple(values.items()), prior,
+                          prior_values)
 
 
 def objective_of(cfg) -> Objective:
@@ -411,7 +424,9 @@ def build_model(cfg, device: torch.device | str = "cpu") -> VAEBase:
     enc_name, dec_name = part_names(cfg)
     enc_sizes, dec_sizes = (cfg.encoder_sizes, cfg.decoder_sizes) if isinstance(cfg, ComposedConfig) else (cfg, cfg)
     encoder, decoder = ENCODERS[enc_name].build(enc_sizes), DECODERS[dec_name].build(dec_sizes)
-    model = VAEBase(cfg, encoder, decoder, adapter(encoder.latent_shape, decoder.latent_shape))
+    prior = PRIORS[cfg.prior](encoder.latent_shape, **dict(cfg.prior_options)) if isinstance(cfg, ComposedConfig) \
+        else None
+    model = VAEBase(cfg, encoder, decoder, adapter(encoder.latent_shape, decoder.latent_shape), prior)
     if device.type == "cpu":
         for part, module in ((ENCODERS[enc_name], encoder), (DECODERS[dec_name], decoder)):
             if part.cpu_fast_path:

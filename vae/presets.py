@@ -15,7 +15,7 @@ from model import PRESETS as TABLE2
 from vae.cli import UserError
 from vae.config import TrainConfig
 from vae.parts import MLPVAEConfig, ConvVAEConfig, compose
-from vae.registry import DECODERS, ENCODERS, OBJECTIVES, all_options, option_values
+from vae.registry import DECODERS, ENCODERS, OBJECTIVES, PRIORS, all_options, option_values
 
 REPORT_TRAINING = TrainConfig()  # 001's
 
@@ -86,17 +86,19 @@ def chosen_model(args: argparse.Namespace) -> tuple[str, object, TrainConfig]:
         raise UserError("--model chooses between the report's two LSTM models; it needs --arch lstm or a report part")
     given = {name: getattr(args, name) for name in all_options() if getattr(args, name) is not None}
     if composed:
-        objective = args.objective or "elbo"
-        check_options_apply(given, args.encoder, args.decoder, objective)
+        objective, prior = args.objective or "elbo", args.prior or "normal"
+        check_options_apply(given, args.encoder, args.decoder, objective, prior)
         try:
             cfg = compose(args.encoder, args.decoder, option_values(TABLE2[model], given), objective,
-                          {o.name: given[o.name] for o in OBJECTIVES[objective].options if o.name in given})
+                          {o.name: given[o.name] for o in OBJECTIVES[objective].options if o.name in given}, prior)
         except ValueError as e:
             raise UserError(str(e)) from None
         return "composed", cfg, COMPOSED_TRAINING
+    if args.prior is not None:
+        given["prior"] = args.prior
     if given:
         one = len(given) == 1
-        raise UserError(f"{flags(given)} {'shapes' if one else 'shape'} a composed VAE's parts or objective; "
+        raise UserError(f"{flags(given)} {'shapes' if one else 'shape'} a composed VAE's parts, objective or prior; "
                         f"{'it needs' if one else 'they need'} --encoder or --decoder")
     cfg = TABLE2[model] if args.arch == "lstm" else ARCHS[args.arch].model
     if args.objective is not None:
@@ -110,10 +112,10 @@ def flags(names) -> str:
     return ", ".join("--" + name.replace("_", "-") for name in sorted(names))
 
 
-def check_options_apply(given: dict, encoder: str, decoder: str, objective: str) -> None:
-    """One line where an option is given that none of the chosen encoder, decoder and objective reads."""
-    read = {o.name for entry in (ENCODERS[encoder], DECODERS[decoder], OBJECTIVES[objective]) for o in entry.options}
-    ignored = set(given) - read
+def check_options_apply(given: dict, encoder: str, decoder: str, objective: str, prior: str) -> None:
+    """One line where an option is given that none of the chosen encoder, decoder, objective and prior reads."""
+    chosen = (ENCODERS[encoder], DECODERS[decoder], OBJECTIVES[objective], PRIORS[prior])
+    ignored = set(given) - {o.name for entry in chosen for o in entry.options}
     if ignored:
         raise UserError(f"{flags(ignored)} {'does' if len(ignored) == 1 else 'do'} not apply to --encoder {encoder} "
-                        f"--decoder {decoder} --objective {objective}")
+                        f"--decoder {decoder} --objective {objective} --prior {prior}")

@@ -4,8 +4,9 @@ to and from the plain dict a checkpoint carries.
 
 Adding a part is one `register_part(Part(...))` beside its class (and `register_config`
 on a config class of its own, if it brings one); an objective is one `register_objective`
-(vae/objectives.py). main.py's --encoder/--decoder/--objective choices, their help, the flags
-of their options, the composed model and the CPU fast path all follow from the entries.
+(vae/objectives.py), a prior one `register_prior` (vae/priors.py). main.py's --encoder,
+--decoder, --objective and --prior choices, their help, the flags of their options, the
+composed model and the CPU fast path all follow from the entries.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ CONFIGS: dict[str, type] = {}  # a config dict's "arch" -> its config class
 ENCODERS: dict[str, "Part"] = {}
 DECODERS: dict[str, "Part"] = {}
 OBJECTIVES: dict[str, type] = {}  # --objective's name -> its vae.objectives.Objective class
+PRIORS: dict[str, type] = {}  # --prior's name -> its vae.priors class
 
 
 @dataclass(frozen=True)
@@ -50,17 +52,17 @@ class Part:
 
 
 def entry(kind: str, name: str):
-    """The registered encoder, decoder or objective `name`; ValueError naming the choices."""
-    table = {"encoder": ENCODERS, "decoder": DECODERS, "objective": OBJECTIVES}[kind]
+    """The registered encoder, decoder, objective or prior `name`; ValueError naming the choices."""
+    table = {"encoder": ENCODERS, "decoder": DECODERS, "objective": OBJECTIVES, "prior": PRIORS}[kind]
     if name not in table:
         raise ValueError(f"unknown {kind} {name!r}: choose from {sorted(table)}")
     return table[name]
 
 
 def all_options() -> dict[str, Option]:
-    """Every option an encoder, decoder or objective declares, by name; one name, one option."""
+    """Every option an encoder, decoder, objective or prior declares, by name; one name, one option."""
     found: dict[str, Option] = {}
-    entries = [*ENCODERS.values(), *DECODERS.values(), *OBJECTIVES.values()]
+    entries = [*ENCODERS.values(), *DECODERS.values(), *OBJECTIVES.values(), *PRIORS.values()]
     for entry in entries:
         for option in entry.options:
             if found.setdefault(option.name, option) is not option:
@@ -91,6 +93,14 @@ def register_objective(cls: type) -> type:
     if cls.name in OBJECTIVES:
         raise ValueError(f"an objective named {cls.name!r} is registered already")
     OBJECTIVES[cls.name] = cls
+    return cls
+
+
+def register_prior(cls: type) -> type:
+    """Class decorator: a prior p(z), found by its `name` (main.py --prior)."""
+    if cls.name in PRIORS:
+        raise ValueError(f"a prior named {cls.name!r} is registered already")
+    PRIORS[cls.name] = cls
     return cls
 
 

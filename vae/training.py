@@ -10,7 +10,7 @@ from tqdm import tqdm
 
 from model import LossParts, negative_elbo
 from vae.data import binarize
-from vae.objectives import Objective, Report
+from vae.objectives import Objective, Report, elbo_pass
 
 # Per-epoch history, in checkpoint.pt and model.pk. The first two are the original's keys.
 HISTORY_KEYS = (
@@ -201,8 +201,8 @@ def evaluate(model, data, batch_size) -> dict:
     totals = torch.zeros(3, device=data.device)
     for start in range(0, data.shape[0], batch_size):
         x = data[start : start + batch_size]
-        recon, mu, logvar = model(x)
-        totals += torch.stack(tuple(negative_elbo(recon, x, mu, logvar))) * x.shape[0]
+        recon, mu, logvar, kl = elbo_pass(model, x)
+        totals += torch.stack(tuple(negative_elbo(recon, x, mu, logvar, kl))) * x.shape[0]
     nelbo, bce, kld = (totals / data.shape[0]).tolist()
     return {"negative_elbo": nelbo, "bce": bce, "kld": kld}
 

@@ -26,3 +26,4 @@ run elbo "elbo, free bits 1 (the preset)" --free-bits 1.0
 run iwae5 "iwae, k = 5" --objective iwae --iwae-k 5
 run iwae10 "iwae, k = 10" --objective iwae --iwae-k 10
 run dec512 "decoder of 512 units" --free-bits 1.0 --decoder-hidden 512
+run maf "flow prior (maf, 2 x 128)" --free-bits 1.0 --prior maf
