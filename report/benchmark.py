@@ -26,7 +26,7 @@ from vae.files import CHECKPOINT, load_checkpoint, write_text
 from vae.parts import model_config, part_names
 from vae.plotting import save_image_grid
 from vae.samples import prior_samples
-from vae.training import burda_stage
+from vae.schedules import burda_stage
 
 # Published log-likelihoods on binarized MNIST, nats per image (lower is better). "checked"
 # says what the number was held against. This workplace reaches no paper's table (only its

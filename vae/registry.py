@@ -4,7 +4,8 @@ to and from the plain dict a checkpoint carries.
 
 Adding a part is one `register_part(Part(...))` beside its class (and `register_config`
 on a config class of its own, if it brings one); an objective is one `register_objective`
-(vae/objectives.py), a prior one `register_prior` (vae/priors.py). main.py's --encoder,
+(vae/objectives.py), a prior one `register_prior` (vae/priors.py), a learning-rate
+schedule one `register_schedule` (vae/schedules.py). main.py's --encoder,
 --decoder, --objective and --prior choices, their help, the flags of their options, the
 composed model and the CPU fast path all follow from the entries.
 """
@@ -23,6 +24,7 @@ ENCODERS: dict[str, "Part"] = {}
 DECODERS: dict[str, "Part"] = {}
 OBJECTIVES: dict[str, type] = {}  # --objective's name -> its vae.objectives.Objective class
 PRIORS: dict[str, type] = {}  # --prior's name -> its vae.priors class
+SCHEDULES: dict[str, type] = {}  # --lr-schedule's name -> its vae.schedules class
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,14 @@ def register_prior(cls: type) -> type:
     if cls.name in PRIORS:
         raise ValueError(f"a prior named {cls.name!r} is registered already")
     PRIORS[cls.name] = cls
+    return cls
+
+
+def register_schedule(cls: type) -> type:
+    """Class decorator: a learning-rate schedule, found by its `name` (main.py --lr-schedule)."""
+    if cls.name in SCHEDULES:
+        raise ValueError(f"a schedule named {cls.name!r} is registered already")
+    SCHEDULES[cls.name] = cls
     return cls
 
 

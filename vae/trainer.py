@@ -21,10 +21,11 @@ from vae.config import RunConfig, check_resumable
 from vae.data import binarized_once
 from vae.device import peak_memory
 from vae.parts import objective_of
+from vae.schedules import schedule
 from vae.files import (CHECKPOINT, CONFIG_JSON, EPOCH1_CHECKPOINT, FIGURE1, MODEL_PK, check_free_space,
                        load_checkpoint, run_lock, save_checkpoint, save_results, write_text)
-from vae.training import (HISTORY_KEYS, TrainingDiverged, TrainStep, batch_sizes, burda_stage, ends_stage, evaluate,
-                          grouped_steps, rng_state, scheduled_lr, set_capturable, set_rng_state, stop_early,
+from vae.training import (HISTORY_KEYS, TrainingDiverged, TrainStep, batch_sizes, evaluate,
+                          grouped_steps, rng_state, set_capturable, set_rng_state, stop_early,
                           train_epoch, weights_finite)
 
 
@@ -163,7 +164,7 @@ class Trainer:
             torch.arange(n, device=self.device)
         # Reconstructions of the last epoch trained; with early stopping any epoch may be the last.
         recon = torch.empty_like(train_x) if last or cfg.patience else None
-        step.set_lr(scheduled_lr(cfg.lr, cfg.lr_schedule, epoch))
+        step.set_lr(schedule(cfg.lr_schedule).lr(cfg.lr, epoch, cfg.epochs))
         step.set_kl_weight(step.objective.kl_weight(epoch))
         t0 = time.perf_counter()
         try:
@@ -230,8 +231,9 @@ class Trainer:
             weights = {k: state[k] for k in ("model", "epoch", "config", "train_config")}
             if epoch == 0:
                 save_checkpoint(self.out / EPOCH1_CHECKPOINT, weights)
-            if ends_stage(self.cfg.lr_schedule, epoch):  # for the test nats after each stage
-                save_checkpoint(self.out / f"checkpoint_stage{burda_stage(epoch)}.pt", weights)
+            stage = schedule(self.cfg.lr_schedule).stage_ending(epoch)
+            if stage is not None:  # for the test nats after each stage
+                save_checkpoint(self.out / f"checkpoint_{stage}.pt", weights)
 
     def _write_results(self, model, train_x: torch.Tensor, recon: torch.Tensor) -> None:
         """The training-set evaluation, then model.pk (the original's pickle of reconstructions and losses)."""

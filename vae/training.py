@@ -218,33 +218,6 @@ def stop_early(test_nelbo: list, patience: int | None) -> bool:
     return min(test_nelbo[-patience:]) >= min(test_nelbo[:-patience])
 
 
-# --lr-schedule: "constant", or Burda et al. (2016)'s: stage i = 0, 1, ... of 3^i passes at
-# lr * 10^(-i/7) (they ran stages 0-7, 3,280 passes; their code rounds the factor to 0.1).
-LR_SCHEDULES = ("constant", "burda")
-
-
-def burda_stage(epoch: int) -> int:
-    """The stage of 0-based `epoch`: 0 | 1-3 | 4-12 | 13-39 | ..."""
-    stage, end = 0, 1
-    while epoch >= end:
-        stage += 1
-        end += 3**stage
-    return stage
-
-
-def scheduled_lr(lr: float, schedule: str, epoch: int) -> float:
-    if schedule == "constant":
-        return lr
-    if schedule == "burda":
-        return lr * 10 ** (-burda_stage(epoch) / 7)
-    raise ValueError(f"lr schedule must be one of {LR_SCHEDULES}, got {schedule!r}")
-
-
-def ends_stage(schedule: str, epoch: int) -> bool:
-    """True when 0-based `epoch` is the last of its stage."""
-    return schedule == "burda" and burda_stage(epoch + 1) != burda_stage(epoch)
-
-
 def grouped_steps(steps: torch.Tensor, every: int) -> torch.Tensor:
     """(n_batches, 2) step terms -> means over consecutive groups of `every` steps (the last
     group may be shorter), so that long runs of small batches keep a bounded history."""
