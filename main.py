@@ -28,13 +28,8 @@ from vae.device import machine, prepare_device
 from vae.files import FIGURE1, load_mnist
 from vae.parts import build_model
 from vae.presets import ARCHS, chosen_model
-from vae.registry import DECODERS, ENCODERS, OBJECTIVES, PRIORS, all_options
+from vae.registry import DECODERS, ENCODERS, OBJECTIVES, PRIORS, all_options, named
 from vae.trainer import Trainer
-
-
-def named(table: dict) -> str:
-    """'name = help, ...' of a registry, for --help."""
-    return ", ".join(f"{name} = {entry.help}" for name, entry in sorted(table.items()))
 
 
 def build_parser() -> argparse.ArgumentParser:

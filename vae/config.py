@@ -16,8 +16,8 @@ from model import PRESETS
 from vae.cli import UserError, non_negative_int, positive_float, positive_int, with_default
 from vae.data import BINARIZATIONS, TEST_BINARIZATION_SEED
 from vae.parts import model_config
-from vae.registry import SCHEDULES, config_to_dict
-from vae.schedules import schedule_help
+from vae.registry import SCHEDULES, config_to_dict, named
+import vae.schedules  # noqa: F401  (fills SCHEDULES)
 
 # The evaluation batch by device: batches of 100 leave a GPU waiting on kernel launches, and
 # 2000 images fit any CUDA card (benchmarks/README.md); the CPU keeps 100, so its runs draw
@@ -58,7 +58,7 @@ class TrainConfig:
                             f"test set once with seed {TEST_BINARIZATION_SEED}: the VAE literature's benchmark",
                             choices=BINARIZATIONS)
     test_binarization_seed: int | None = setting(None)  # TEST_BINARIZATION_SEED under --binarize dynamic
-    lr_schedule: str = setting("constant", schedule_help(), choices=sorted(SCHEDULES))
+    lr_schedule: str = setting("constant", named(SCHEDULES), choices=sorted(SCHEDULES))
     record_every: int = setting(1, "average this many steps into one entry of the per-step ELBO terms (1: every "
                                 "step)", type=positive_int)
     bf16: bool = setting(False, "forward pass in bfloat16 autocast (AMP on CUDA); fast only where the hardware has "

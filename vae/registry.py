@@ -82,6 +82,11 @@ def option_values(report, given: dict | None = None) -> SimpleNamespace:
     return SimpleNamespace(report=report, **{name: given.get(name, o.default) for name, o in all_options().items()})
 
 
+def named(table: dict) -> str:
+    """'name = help, ...' of a registry, for --help."""
+    return ", ".join(f"{name} = {entry.help}" for name, entry in sorted(table.items()))
+
+
 def register_config(cls: type) -> type:
     """Class decorator: a config class, found again by its `arch` when a checkpoint is read."""
     if CONFIGS.get(cls.arch, cls) is not cls:

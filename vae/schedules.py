@@ -75,11 +75,6 @@ class Cosine(Schedule):
         return base * (1 + math.cos(math.pi * epoch / epochs)) / 2
 
 
-def schedule_help() -> str:
-    """'name = help, ...' of the registered schedules, for --help."""
-    return ", ".join(f"{name} = {cls.help}" for name, cls in sorted(SCHEDULES.items()))
-
-
 def schedule(name: str) -> Schedule:
     """The registered schedule `name`; ValueError naming the choices."""
     if name not in SCHEDULES:
