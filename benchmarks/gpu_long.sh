@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Issue 34's long runs on a lent GPU, side by side, resumable across device calls:
+#   bash benchmarks/gpu_long.sh DATA_ROOT OUT_DIR BUDGET_S JOB...
+# JOB is one of
+#   long_s0 long_s1 long_s2  the candidate long preset, seeds 0-2: --arch lstm-vae's parts with a
+#                            flow prior (--prior maf) on Burda et al.'s schedule, stages 0-5
+#                            (3^0 + ... + 3^5 = 364 epochs)
+#   alone_s0                 its decoder alone (--decoder-alone), same schedule: what z earns
+#   noflow_s0                the same schedule without the flow: technique (a) alone
+# Each job trains in OUT_DIR/runs/JOB, continuing with --resume where a checkpoint is there
+# (carry the OUT_DIR of the call before), and all stop at BUDGET_S seconds (keep it under
+# the device's per-call limit; the checkpoint of every finished epoch stays). A job whose
+# training has finished is evaluated: k = 5,000 on all 10,000 test images for *_s0, on the
+# first 2,000 for the others (the partial evaluation is kept and continued too).
+# On the device, with carry ["data", "runs/gpu_long"]:
+#   bash benchmarks/gpu_long.sh data runs/gpu_long 540 long_s0; cp -r runs/gpu_long "$OUT"
+# and, where the budget ran out, the same call again after copying the returned runs/gpu_long
+# back here. Carry holds 64 MiB in all and MNIST's raw files take 53 MB of it: keep only each
+# unfinished job's checkpoint.pt (8 MB), config.json, trained and *.partial.pt, one job's worth.
+# TRAIN_EXTRA, EVAL_EXTRA and DEV=cpu make a small rehearsal on a CPU, e.g.
+#   DEV=cpu TRAIN_EXTRA="--limit 300 --epochs 4" EVAL_EXTRA="--k 20 --limit 40" \
+#       bash benchmarks/gpu_long.sh ../shared/data /tmp/gl 12 noflow_s0    # cut in training, then
+#   (the same with 90)                                                     # resumed and evaluated
+set -u
+if [ $# -lt 4 ]; then
+    echo "usage: bash benchmarks/gpu_long.sh DATA_ROOT OUT_DIR BUDGET_S JOB..." >&2
+    exit 2
+fi
+data=$1 out=$2 budget=$3
+shift 3
+dev=${DEV:-cuda}
+mkdir -p "$out/runs" "$out/logs"
+export PYTHONUNBUFFERED=1 OMP_NUM_THREADS=1
+end=$(( $(date +%s) + budget ))
+LONG="--encoder lstm-vector --decoder lstm-masked --lstm-hidden 256 --latent 20 --free-bits 1.0 --binarize dynamic"
+LONG="$LONG --lr-schedule burda --epochs 364"
+log() { echo "$(date +%T) $*" >> "$out/logs/jobs.log"; }
+left() { echo $(( end - $(date +%s) )); }
+
+job() {  # NAME: train (or continue), then evaluate once trained
+    local name=$1 flags limit=2000
+    case $name in
+        long_s*) flags="$LONG --prior maf --seed ${name#long_s}" ;;
+        alone_s0) flags="$LONG --decoder-alone --seed 0" ;;
+        noflow_s0) flags="$LONG --seed 0" ;;
+        *) log "unknown job $name"; return 2 ;;
+    esac
+    case $name in *_s0) limit=10000 ;; esac
+    local dir=$out/runs/$name resume=""
+    [ -f "$dir/checkpoint.pt" ] && resume=--resume
+    if [ ! -f "$dir/trained" ]; then  # model.pk and the checkpoint are written every epoch
+        log "train $name: python main.py $flags --out-dir $dir $resume"
+        timeout "$(left)" python main.py $flags --data-root "$data" --out-dir "$dir" --device "$dev" --no-progress \
+            $resume ${TRAIN_EXTRA:-} >> "$out/logs/train_$name.log" 2>&1
+        local rc=$?
+        log "train $name rc=$rc"
+        [ $rc -eq 0 ] || return $rc
+        touch "$dir/trained"
+    fi
+    log "eval $name: k = 5000 on the first $limit test images"
+    timeout "$(left)" python evaluate.py --checkpoint "$dir/checkpoint.pt" --data-root "$data" --k 5000 \
+        --limit "$limit" --device "$dev" --no-progress --out-dir "$dir" ${EVAL_EXTRA:-} >> "$out/logs/eval_$name.log" 2>&1
+    log "eval $name rc=$?"
+}
+
+{ nvidia-smi -L; python -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda)"; nproc; } \
+    > "$out/logs/env.txt" 2>&1
+for name in "$@"; do
+    job "$name" &
+done
+wait
+tail -n 2 "$out"/logs/*.log
