@@ -11,7 +11,8 @@
 # (carry the OUT_DIR of the call before), and all stop at BUDGET_S seconds (keep it under
 # the device's per-call limit; the checkpoint of every finished epoch stays). A job whose
 # training has finished is evaluated: k = 5,000 on all 10,000 test images for *_s0, on the
-# first 2,000 for the others (the partial evaluation is kept and continued too).
+# first 2,000 for the others (the partial evaluation is kept and continued too), 50,000
+# decoder inputs a pass as on the H200 of 2026-11-27.
 # On the device, with carry ["data", "runs/gpu_long"]:
 #   bash benchmarks/gpu_long.sh data runs/gpu_long 540 long_s0; cp -r runs/gpu_long "$OUT"
 # and, where the budget ran out, the same call again after copying the returned runs/gpu_long
@@ -58,7 +59,7 @@ job() {  # NAME: train (or continue), then evaluate once trained
         touch "$dir/trained"
     fi
     log "eval $name: k = 5000 on the first $limit test images"
-    timeout "$(left)" python evaluate.py --checkpoint "$dir/checkpoint.pt" --data-root "$data" --k 5000 \
+    timeout "$(left)" python evaluate.py --checkpoint "$dir/checkpoint.pt" --data-root "$data" --k 5000 --rows 50000 \
         --limit "$limit" --device "$dev" --no-progress --out-dir "$dir" ${EVAL_EXTRA:-} >> "$out/logs/eval_$name.log" 2>&1
     log "eval $name rc=$?"
 }
