@@ -13,8 +13,10 @@ import math
 import os
 import pickle
 import shutil
+import signal
 import socket
 import tempfile
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -105,11 +107,39 @@ def check_free_space(out: Path, n_images: int, image_size: int, model: torch.nn.
                         f"(model.pk {recon / 2**20:.0f} MiB and checkpoints); free some space or choose another --out-dir")
 
 
+@contextlib.contextmanager
+def ctrl_c_held_back():
+    """Hold Ctrl-C back until the block ends, then raise it as KeyboardInterrupt.
+
+    Inside torch.save a KeyboardInterrupt in the middle of the tensor data comes out of its
+    zip writer as a RuntimeError ("unexpected pos"), a traceback instead of the one line and
+    exit status 130 (seen in CI on a loaded machine); held back, the file being written is
+    finished and renamed into place first, so the epoch it records is kept too. Only in the
+    main thread and where Ctrl-C is Python's own handler (not where it is ignored)."""
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield
+        return
+    caught = []
+    signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if caught:
+        raise KeyboardInterrupt
+
+
 def atomic_write(path: Path, write) -> None:
     """Call write(fileobj) on a temporary file beside `path`, then rename it into place,
     so an interrupted run never leaves a half-written file. A failed write (a full disk)
-    leaves the old file as it was and raises UserError."""
-    path = Path(path)
+    leaves the old file as it was and raises UserError. Ctrl-C during the write takes
+    effect once the file is in place."""
+    with ctrl_c_held_back():
+        _write_then_rename(Path(path), write)
+
+
+def _write_then_rename(path: Path, write) -> None:
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as e:
