@@ -2,11 +2,13 @@
 # Issue 34's long runs on a lent GPU, side by side, resumable across device calls:
 #   bash benchmarks/gpu_long.sh DATA_ROOT OUT_DIR BUDGET_S JOB...
 # JOB is one of
-#   long_s0 long_s1 long_s2  the candidate long preset, seeds 0-2: --arch lstm-vae's parts with a
-#                            flow prior (--prior maf) on Burda et al.'s schedule, stages 0-5
-#                            (3^0 + ... + 3^5 = 364 epochs), and free bits 0.75, not the preset's
-#                            1.0 (at 50 epochs 0.38 nats better on two seeds, the class kept:
-#                            report/lstm_decoder.md, "free bits 0.75")
+#   long_s0 long_s1 long_s2  the candidate long preset (--arch lstm-vae-long), seeds 0-2:
+#                            --arch lstm-vae's parts with a flow prior (--prior maf) on Burda et
+#                            al.'s schedule, stages 0-5 (3^0 + ... + 3^5 = 364 epochs), and free
+#                            bits 0.75, not the preset's 1.0 (at 50 epochs 0.38 nats better on two
+#                            seeds, the class kept: report/lstm_decoder.md, "free bits 0.75").
+#                            Written out as flags, so that the two jobs below differ from it in
+#                            one flag each; tests/test_archs.py checks it is the preset
 #   alone_s0                 its decoder alone (--decoder-alone), same schedule: what z earns
 #   noflow_s0                the same schedule without the flow: technique (a) alone
 # Each job trains in OUT_DIR/runs/JOB, continuing with --resume where a checkpoint is there

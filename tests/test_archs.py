@@ -243,3 +243,36 @@ def test_resume_refuses_another_arch(mnist_root, tmp_path):
     assert main.main(["--arch", "examples", "--epochs", "1", *args]) == 0
     assert main.main(["--arch", "mlp", "--epochs", "2", "--resume", *args]) == 2  # one-line error, not a traceback
     assert main.main(["--arch", "examples", "--epochs", "2", "--resume", *args]) == 0
+
+
+def long_runs_flags(job: str) -> list[str]:
+    """The main.py flags that benchmarks/gpu_long.sh gives JOB (its LONG lines and the job's own)."""
+    import re
+    import shlex
+    from conftest import ROOT
+
+    script = (ROOT / "benchmarks" / "gpu_long.sh").read_text()
+    flags: list[str] = []
+    for line in re.findall(r'^LONG="(.*)"$', script, re.M):
+        flags += [f for f in shlex.split(line) if f != "$LONG"]
+    own = re.search(rf"^\s*{re.escape(job)}\) flags=\"\$LONG (.*?)\" ;;$", script, re.M)
+    assert own, f"no {job} line in gpu_long.sh"
+    return flags + shlex.split(own.group(1).replace("${name#long_s}", "0"))
+
+
+def test_the_long_preset_is_what_gpu_long_trains():
+    """--arch lstm-vae-long is the model and training of gpu_long.sh's long_s* jobs (run with
+    explicit flags, so that its decoder-alone and no-flow jobs differ from it in one flag each);
+    the checkpoints those runs write are the preset's."""
+    def run(argv):
+        argv = [*argv, "--device", "cpu"]
+        return main.run_config(main.build_parser().parse_args(argv), argv)
+
+    preset, flags = run(["--arch", "lstm-vae-long"]), run(long_runs_flags("long_s*"))
+    assert preset.model == flags.model
+    differ = {k for k, v in preset.train.to_dict().items() if flags.train.to_dict()[k] != v}
+    assert differ == {"arch", "command"}
+    assert (preset.train.epochs, preset.train.lr_schedule, preset.model.prior) == (364, "burda", "maf")
+    alone, noflow = run(long_runs_flags("alone_s0")), run(long_runs_flags("noflow_s0"))
+    assert alone.model != preset.model and noflow.model != preset.model and noflow.model.prior == "normal"
+    assert alone.train.to_dict() == {**flags.train.to_dict(), "command": alone.train.command}
