@@ -8,7 +8,11 @@ Each run folder holds what `main.py --binarize dynamic` wrote, and the evaluatio
 more than once gathers seeds (mean ± sd). The calibration folder holds Burda et al.'s VAE
 (`--arch burda-vae`) with its checkpoint_stage<i>.pt and evaluation_stage<i>_k<K>.json.
 Writes report/benchmark.json, report/benchmark.md and report/benchmark/<name>.png (prior
-samples as pixel probabilities), or into --out.
+samples as pixel probabilities), or into --out. With --from-json report/benchmark.json, the
+committed rows are kept and the folders given add rows (or replace the row of the same label):
+
+    python -m report.benchmark --from-json report/benchmark.json "LSTM VAE, long=runs/long_s0" \
+        --note-file report/benchmark/reading.md
 """
 
 from __future__ import annotations
@@ -195,31 +199,36 @@ def tag(name: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")
 
 
-def build(pairs: list[tuple[str, Path]], calibration: Path | None, out: Path, note: str = "") -> Path:
+def stored_rows(stored: Path) -> tuple[list[dict], list[dict]]:
+    """A committed benchmark.json's rows (ours, calibration): the table without its run folders."""
+    try:
+        data = json.loads(stored.read_text())
+        return data["ours"], data["calibration"]
+    except (OSError, ValueError, KeyError) as e:
+        raise UserError(f"--from-json {stored}: not a benchmark.json ({type(e).__name__}: {e})") from None
+
+
+def merged(kept: list[dict], new: list[dict]) -> list[dict]:
+    """kept's rows with a row of the same name replaced in place by new's, then new's other rows."""
+    by_name = {r["name"]: r for r in new}
+    return [by_name.pop(r["name"], r) for r in kept] + list(by_name.values())
+
+
+def build(pairs: list[tuple[str, Path]], calibration: Path | None, out: Path, note: str = "",
+          stored: Path | None = None) -> Path:
+    """The table from run folders; with stored (a benchmark.json), its rows kept and the folders'
+    rows added or put in place of the stored row of the same label."""
+    kept, stages = stored_rows(stored) if stored is not None else ([], [])
     rows: dict[str, list[dict]] = {}
     for label, folder in pairs:
         rows.setdefault(label, []).append(run_row(label, folder))
-    ours = [gathered(r) for r in rows.values()]
+    ours = merged(kept, [gathered(r) for r in rows.values()])
     (out / "benchmark").mkdir(parents=True, exist_ok=True)
     for label, folder in dict(pairs).items():  # the last folder of a label: its grid
         save_image_grid(prior_samples(folder / CHECKPOINT, 100, seed=0), out / "benchmark" / f"{tag(label)}.png",
                         f"{label}: pixel probabilities of 100 images from z ~ N(0, I)")
-    stages = calibration_rows(calibration) if calibration is not None else []
-    write_text(out / "benchmark.json", json.dumps({"ours": ours, "calibration": stages, "published": PUBLISHED},
-                                                  indent=1) + "\n")
-    path = out / "benchmark.md"
-    write_text(path, markdown(ours, stages, note))
-    return path
-
-
-def rebuild(stored: Path, out: Path, note: str = "") -> Path:
-    """benchmark.md and .json again from a stored benchmark.json's rows (ours, calibration) and
-    this file's PUBLISHED table: for a change to the published rows, without the run folders."""
-    try:
-        data = json.loads(stored.read_text())
-        ours, stages = data["ours"], data["calibration"]
-    except (OSError, ValueError, KeyError) as e:
-        raise UserError(f"--from-json {stored}: not a benchmark.json ({type(e).__name__}: {e})") from None
+    if calibration is not None:
+        stages = calibration_rows(calibration)
     write_text(out / "benchmark.json", json.dumps({"ours": ours, "calibration": stages, "published": PUBLISHED},
                                                   indent=1) + "\n")
     path = out / "benchmark.md"
@@ -243,16 +252,11 @@ def main(argv=None) -> int:
     p.add_argument("--note", default="", help="a paragraph under the title, e.g. which rows are still running")
     p.add_argument("--note-file", type=Path, default=None, help="the note's markdown from a file (instead of --note)")
     p.add_argument("--from-json", type=Path, default=None,
-                   help="rebuild from this benchmark.json's stored rows (no run folders), e.g. after a change to "
-                        "the published table")
+                   help="start from this benchmark.json's stored rows: alone, the page again (e.g. after a change "
+                        "to the published table); with LABEL=FOLDER, those rows added or replaced")
     args = p.parse_args(argv)
     note = read_note(args.note_file) if args.note_file is not None else args.note
-    if args.from_json is not None:
-        if args.runs or args.calibration:
-            raise UserError("--from-json rebuilds from stored rows: give no run folders or --calibration with it")
-        print(f"wrote {rebuild(args.from_json, args.out, note)}")
-        return 0
-    print(f"wrote {build(labelled_folders(args.runs), args.calibration, args.out, note)}")
+    print(f"wrote {build(labelled_folders(args.runs), args.calibration, args.out, note, args.from_json)}")
     return 0
 
 

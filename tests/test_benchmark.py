@@ -47,6 +47,19 @@ def test_the_benchmark_table_from_tiny_runs(mnist_root, tmp_path):
     assert all(p["checked"] in page for p in data["published"])  # each row says what it was checked against
     assert (out / "benchmark" / "examples.png").read_bytes()[:4] == b"\x89PNG"
 
+    # a row added to the stored table without its run folders, and a stored row replaced in place
+    stored = tmp_path / "stored.json"
+    stored.write_text((out / "benchmark.json").read_text())
+    assert bench.main(["--from-json", str(stored), f"seed 1 alone={tmp_path / 'ex1'}", "--out", str(out)]) == 0
+    added = json.loads((out / "benchmark.json").read_text())
+    assert [r["name"] for r in added["ours"]] == ["examples", "seed 1 alone"] and added["calibration"] == data["calibration"]
+    assert added["ours"][0] == data["ours"][0] and added["ours"][1]["seeds"] == [1]
+    assert (out / "benchmark" / "seed_1_alone.png").exists()
+    stored.write_text((out / "benchmark.json").read_text())
+    assert bench.main(["--from-json", str(stored), f"examples={tmp_path / 'ex1'}", "--out", str(out)]) == 0
+    replaced = json.loads((out / "benchmark.json").read_text())["ours"]
+    assert [r["name"] for r in replaced] == ["examples", "seed 1 alone"] and replaced[0]["seeds"] == [1]
+
     train(tmp_path / "grey", mnist_root, "--arch", "examples")
     evaluated(tmp_path / "grey" / "checkpoint.pt", mnist_root)
     assert bench.main([f"grey={tmp_path / 'grey'}", "--out", str(out)]) == 2  # grey levels: not on this scale
@@ -75,4 +88,4 @@ def test_the_committed_page_is_its_stored_rows_and_the_published_table(tmp_path)
     assert len(row_lstm) == 1 and row_lstm[0]["estimator"] == "exact" and row_lstm[0]["binarization"] == "static"
     (tmp_path / "bad.json").write_text("{}")
     with pytest.raises(UserError, match="not a benchmark.json"):
-        benchmark.rebuild(tmp_path / "bad.json", tmp_path)
+        benchmark.stored_rows(tmp_path / "bad.json")
