@@ -60,7 +60,7 @@ def draw_samples(ckpt: Path, out: Path, args) -> list[Path]:
     """prior_samples.png, and with --data-root digits_per_class.png, from the weights in ckpt."""
     path = out / PRIOR_SAMPLES
     save_image_grid(prior_samples(ckpt, N_IMAGES, args.seed), path,
-                    f"{N_IMAGES} samples decoded from z ~ N(0, I) (not reconstructions)", args.show)
+                    f"{N_IMAGES} samples decoded from z drawn from the prior (not reconstructions)", args.show)
     written = [path]
     if args.data_root is not None:
         images, asked = digits_per_class(ckpt, args.data_root, PER_CLASS, args.seed,

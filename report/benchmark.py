@@ -183,7 +183,8 @@ def markdown(ours: list[dict], calibration: list[dict], note: str = "") -> str:
                   f"{p['checked']} |")
     md += ["", "\"static\": the fixed binarization of Larochelle & Murray (2011), 1-2 nats harder than dynamic "
            "(Burda et al.'s code's README).", "", "## Prior samples", "",
-           "Pixel probabilities of images decoded from z ~ N(0, I) (an autoregressive decoder's: each pixel's "
+           "Pixel probabilities of images decoded from z drawn from the prior (N(0, I) unless the model has a flow "
+           "prior; an autoregressive decoder's: each pixel's "
            "probability given the pixels drawn before it), not binary draws.", ""]
     md += [f"![{r['name']}](benchmark/{tag(r['name'])}.png)" for r in sorted(ours, key=lambda r: r["nats"])]
     md += ["", "## Commands", ""] + [f"- {r['name']}: `{c}`" for r in ours for c in r["commands"] if c]
@@ -226,7 +227,7 @@ def build(pairs: list[tuple[str, Path]], calibration: Path | None, out: Path, no
     (out / "benchmark").mkdir(parents=True, exist_ok=True)
     for label, folder in dict(pairs).items():  # the last folder of a label: its grid
         save_image_grid(prior_samples(folder / CHECKPOINT, 100, seed=0), out / "benchmark" / f"{tag(label)}.png",
-                        f"{label}: pixel probabilities of 100 images from z ~ N(0, I)")
+                        f"{label}: pixel probabilities of 100 images from z drawn from the prior")
     if calibration is not None:
         stages = calibration_rows(calibration)
     write_text(out / "benchmark.json", json.dumps({"ours": ours, "calibration": stages, "published": PUBLISHED},

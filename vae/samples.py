@@ -25,7 +25,8 @@ def check_covariance(model, covariance: str) -> None:
 
 
 def prior_samples(checkpoint: Path, n: int, seed: int) -> np.ndarray:
-    """Decode n draws of z ~ N(0, I) with the model rebuilt from the checkpoint alone."""
+    """Decode n draws of z from the prior (N(0, I) unless the model has a flow prior), with the
+    model rebuilt from the checkpoint alone."""
     images = load_model(checkpoint).sample(n, generator=torch.Generator().manual_seed(seed))
     return images.squeeze(1).numpy()  # (n, s, s)
 
