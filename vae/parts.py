@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from model import LSTMEncoder, ReportDecoder, VAEBase, VAEConfig, decoder_shapes
-from vae.cli import positive_int, unit_fraction
+from vae.cli import non_negative_int, positive_int, unit_fraction
 from vae.fastconv import use_gemm_transpose_convs
 from vae.objectives import Objective
 from vae.priors import Normal
@@ -170,6 +170,10 @@ class LSTMDecoderConfig:
     # small (the likelihood's cost at k = 5,000 is the decoder's, 5,000 times over).
     z_input: int = 32
     masked: bool = False  # also a strictly lower-triangular map inside each row: pixels in raster order
+    # masked: also a MADE of this many hidden units inside each row, fed the row's LSTM state,
+    # so that a pixel depends on the pixels before it nonlinearly and by context (0: the
+    # linear map alone, which weighs pixel i for pixel j alike in every row and image)
+    row_hidden: int = 0
     uses_latent: bool = True  # False: z is ignored, an autoregressive model alone (the baseline z must beat)
     row_dropout: float = 0.0  # in training, each row above is hidden with this chance (Bowman et al. 2016)
     objective: str = "elbo"
@@ -182,7 +186,8 @@ class LSTMDecoder(nn.Module):
     t-1 (zeros at t = 0), so training reads the whole image at once (teacher forcing). The
     logits of row t come from the state after it; with `masked`, pixel j of a row also sees
     pixels 0..j-1 of the same row through a masked linear map (MADE's mask, Germain et al.
-    2015). `generate` draws an image row by row (and pixel by pixel when masked).
+    2015), and with `row_hidden` through a MADE's hidden layer too, which also reads the
+    row's LSTM state. `generate` draws an image row by row (and pixel by pixel when masked).
     """
 
     autoregressive = True
@@ -198,6 +203,17 @@ class LSTMDecoder(nn.Module):
         if cfg.masked:
             self.in_row = nn.Parameter(torch.zeros(s, s))
             self.register_buffer("mask", torch.ones(s, s).tril(-1), persistent=False)  # j sees i < j
+        if cfg.row_hidden:
+            if not cfg.masked:
+                raise ValueError("row_hidden is a MADE inside each row: it needs masked=True")
+            # MADE's degrees: hidden unit u sees pixels 0..degree[u] of its row and feeds the
+            # pixels after them; degrees cycle over 0..s-2 (a unit of degree s-1 would feed none)
+            degree = torch.arange(cfg.row_hidden) % (s - 1)
+            self.row_in = nn.Linear(s, cfg.row_hidden, bias=False)
+            self.row_state = nn.Linear(h, cfg.row_hidden)
+            self.row_out = nn.Linear(cfg.row_hidden, s, bias=False)
+            self.register_buffer("made_in", (torch.arange(s) <= degree[:, None]).float(), persistent=False)  # (U, s)
+            self.register_buffer("made_out", (degree < torch.arange(s)[:, None]).float(), persistent=False)  # (s, U)
         self.latent_shape = (cfg.latent,)
 
     def _start(self, z: torch.Tensor):
@@ -207,8 +223,16 @@ class LSTMDecoder(nn.Module):
         h0 = torch.tanh(self.z_state(z)).unsqueeze(0)  # (1, B, H)
         return self.z_input(z), (h0, torch.zeros_like(h0))
 
-    def _in_row(self, rows: torch.Tensor) -> torch.Tensor:
-        return rows @ (self.in_row * self.mask).t() if self.cfg.masked else 0  # (..., s): from pixels < j
+    def _in_row(self, rows: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+        """The logits' part from pixels < j of each row (..., s), given the rows (..., s) and
+        the LSTM states that predict them (..., H)."""
+        if not self.cfg.masked:
+            return 0
+        logits = rows @ (self.in_row * self.mask).t()  # (..., s)
+        if self.cfg.row_hidden:
+            hidden = torch.relu(self.row_state(h) + rows @ (self.row_in.weight * self.made_in).t())  # (..., U)
+            logits = logits + hidden @ (self.row_out.weight * self.made_out).t()  # (..., s)
+        return logits
 
     def forward(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         b, s = z.shape[0], self.cfg.image_size
@@ -219,7 +243,7 @@ class LSTMDecoder(nn.Module):
             above = above * keep
         z_in, state = self._start(z)
         h, _ = self.lstm(torch.cat([above, z_in.unsqueeze(1).expand(b, s, -1)], 2), state)  # (B, s, H)
-        return (self.fc_out(h) + self._in_row(rows)).unsqueeze(1)  # (B, 1, s, s) logits
+        return (self.fc_out(h) + self._in_row(rows, h)).unsqueeze(1)  # (B, 1, s, s) logits
 
     @torch.no_grad()
     def generate(self, z: torch.Tensor, generator: torch.Generator | None = None):
@@ -237,8 +261,8 @@ class LSTMDecoder(nn.Module):
             u = torch.rand(b, s, generator=generator, device=generator.device if generator else z.device).to(z.device)
             if self.cfg.masked:
                 row, row_logits = z.new_zeros(b, s), z.new_empty(b, s)
-                for j in range(s):  # pixel j given pixels < j of this row
-                    row_logits[:, j] = base[:, j] + row @ (self.in_row[j] * self.mask[j])
+                for j in range(s):  # pixel j given pixels < j of this row (those after it are still 0)
+                    row_logits[:, j] = base[:, j] + self._in_row(row, h[:, 0])[:, j]
                     row[:, j] = (u[:, j] < torch.sigmoid(row_logits[:, j])).to(z.dtype)
             else:
                 row_logits = base
@@ -266,6 +290,8 @@ MLP_HIDDEN = Option("mlp_hidden", (400,), "hidden sizes of the mlp parts, the de
 DECODER_HIDDEN = Option("decoder_hidden", 256, "LSTM hidden size of the lstm decoders", {"type": positive_int})
 DECODER_ALONE = Option("decoder_alone", False, "the lstm decoders ignore z: an autoregressive model alone, the "
                        "baseline a latent must beat", {"action": "store_true"})
+ROW_HIDDEN = Option("row_hidden", 0, "lstm-masked: hidden units of a MADE inside each row, fed the row's LSTM "
+                    "state (0: the in-row map is linear)", {"type": non_negative_int})
 ROW_DROPOUT = Option("row_dropout", 0.0, "lstm decoders: in training, hide each row they read with this chance",
                      {"type": unit_fraction})
 
@@ -276,7 +302,7 @@ def _lstm_sizes(o) -> VAEConfig:
 
 def _lstm_decoder_sizes(o, masked: bool) -> LSTMDecoderConfig:
     return LSTMDecoderConfig(latent=o.latent, hidden=o.decoder_hidden, masked=masked, uses_latent=not o.decoder_alone,
-                             row_dropout=o.row_dropout)
+                             row_dropout=o.row_dropout, row_hidden=o.row_hidden if masked else 0)
 
 
 def _fullrank_sizes(o) -> VAEConfig:
@@ -312,7 +338,7 @@ for table, part in (
                     options=LSTM_DECODER_OPTIONS)),
     (DECODERS, Part("lstm-masked", LSTMDecoderConfig, LSTMDecoder, lambda o: _lstm_decoder_sizes(o, masked=True),
                     "the lstm decoder with a masked map inside each row: pixels in raster order",
-                    options=LSTM_DECODER_OPTIONS)),
+                    options=LSTM_DECODER_OPTIONS + (ROW_HIDDEN,))),
 ):
     register_part(table, part)
 
