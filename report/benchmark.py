@@ -100,8 +100,15 @@ def run_row(label: str, folder: Path) -> dict:
             "nats": ev["iwae_nats"], "se": ev["iwae_se"], "negative_elbo": ev["negative_elbo"], "kl": ev["kld"],
             "active_units": ev["active_kl"], "latent_dims": ev["latent_dims"],
             "seconds_per_epoch": statistics.median(seconds), "machine": train.get("machine", "this 2-core CPU"),
-            "command": train.get("command") or command_of(train, folder), "evaluation_seconds": ev["iwae_seconds"],
+            "command": training_command(train, folder), "evaluation_seconds": ev["iwae_seconds"],
             "folder": str(folder)}
+
+
+def training_command(train: dict, folder: Path) -> str:
+    """The main.py command that trains the run from the start: the recorded one (the last
+    invocation's) without --resume, which a run continued over sessions was last given."""
+    recorded = train.get("command") or command_of(train, folder)
+    return " ".join(word for word in recorded.split(" ") if word != "--resume")
 
 
 def command_of(train: dict, folder: Path) -> str:

@@ -65,6 +65,12 @@ def test_the_benchmark_table_from_tiny_runs(mnist_root, tmp_path):
     assert bench.main([f"grey={tmp_path / 'grey'}", "--out", str(out)]) == 2  # grey levels: not on this scale
 
 
+def test_a_resumed_runs_command_is_its_training_from_the_start(tmp_path):
+    bench = load_script("report/benchmark.py")
+    train = {"command": "python main.py --arch lstm-vae-long --seed 0 --out-dir runs/long --resume"}
+    assert bench.training_command(train, tmp_path) == "python main.py --arch lstm-vae-long --seed 0 --out-dir runs/long"
+
+
 def test_seeds_measured_on_different_test_images_say_so():
     bench = load_script("report/benchmark.py")
     rows = [{"seed": s, "test_images": n, "nats": v, "negative_elbo": v, "kl": 1.0, "active_units": 2,
