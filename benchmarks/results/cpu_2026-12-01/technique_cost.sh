@@ -22,6 +22,7 @@ s = r["epoch_seconds"][0]
 print(f"{sys.argv[2]:<28} {s:7.1f} s on 6,000 images, {s * 10:7.0f} s per 60,000-image epoch")
 PY
 }
+[ -n "${DEFINE_ONLY:-}" ] && return 0  # sourced for run() alone (cpu_2026-12-06/made/technique_cost_made.sh)
 run elbo "elbo, free bits 1 (the preset)" --free-bits 1.0
 run iwae5 "iwae, k = 5" --objective iwae --iwae-k 5
 run iwae10 "iwae, k = 10" --objective iwae --iwae-k 10
