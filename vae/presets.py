@@ -66,9 +66,11 @@ ARCHS = {
     # (3^0 + ... + 3^5 = 364 epochs, the rate cut by 10^(1/7) at each). Its nats are still
     # being measured (report/lstm_decoder.md, "Toward 80 nats"); its reconstructions keep their
     # class in 73 % (epoch 144; 90 % asked), and the paired run without the flow in 86 % at
-    # epoch 40 against its 70 %: the in-row MADE without the flow is the candidate to replace
-    # it, once measured. benchmarks/gpu_long.sh trains
-    # it, its decoder alone and the schedule without the flow with the same flags.
+    # epoch 40 against its 70 %. The in-row MADE (--row-hidden) lowers the nats most, but at
+    # epoch 40 its own decoder alone is level with it unless the flow is on, which costs the
+    # class: no replacement is chosen yet (report/lstm_decoder.md, "The MADE's own decoder
+    # alone"). benchmarks/gpu_long.sh trains it, its decoder alone and the schedule without
+    # the flow with the same flags.
     "lstm-vae-long": Arch(compose("lstm-vector", "lstm-masked", LSTM_VAE_SIZES, objective_options={"free_bits": 0.75},
                                   prior="maf"),
                           training(binarize="dynamic", lr_schedule="burda", epochs=364),

@@ -8,20 +8,26 @@
 #                   2026-12-06 07:00 UTC
 #   made_noflow_fb1_s0  the same with free bits 1.0, the preset's floor (the class kept at
 #                   50 epochs for 93-95 % of reconstructions; 0.75 without the flow kept
-#                   85.9 % at epoch 40 of the long schedule); 2026-12-06 07:45 UTC
+#                   85.9 % at epoch 40 of the long schedule); 2026-12-06 07:33 UTC
+#   made_fb1_s0     made_s0 at free bits 1.0: whether the flow, which alone lifts the VAE
+#                   past its decoder alone at epoch 40, keeps the class at the higher floor;
+#                   2026-12-06 09:20 UTC, in made_noflow_s0's place (stopped after epoch 40)
+#   made_alone_s0   the MADE decoder alone (--decoder-alone; the floor and the prior do not
+#                   apply to it), what z has to beat whichever floor wins; 2026-12-06 07:34 UTC
 # Run it again with the same OUT_DIR and JOB to continue from the last epoch's checkpoint.
 #   bash benchmarks/results/cpu_2026-12-06/made/made_pilot.sh DATA_ROOT OUT_DIR [JOB]
 set -u
 data=${1:-data} out=${2:-$HOME/runs/made} job=${3:-made_s0}
 export PYTHONUNBUFFERED=1 OMP_NUM_THREADS=1
 floor=0.75
-[ "$job" = made_noflow_fb1_s0 ] && floor=1.0
+case $job in *fb1*) floor=1.0 ;; esac
 flags="--encoder lstm-vector --decoder lstm-masked --lstm-hidden 256 --latent 20 --free-bits $floor --binarize dynamic"
 flags="$flags --lr-schedule burda --epochs 364 --row-hidden 256 --seed 0"
 case $job in
-    made_s0) flags="$flags --prior maf" ;;
+    made_s0|made_fb1_s0) flags="$flags --prior maf" ;;
     made_noflow_s0|made_noflow_fb1_s0) ;;
-    *) echo "unknown job $job: made_s0, made_noflow_s0 or made_noflow_fb1_s0" >&2; exit 2 ;;
+    made_alone_s0) flags="$flags --decoder-alone" ;;
+    *) echo "unknown job $job: made_s0, made_fb1_s0, made_noflow_s0, made_noflow_fb1_s0 or made_alone_s0" >&2; exit 2 ;;
 esac
 dir=$out/$job resume=""
 mkdir -p "$out"
