@@ -11,7 +11,7 @@
 #                   85.9 % at epoch 40 of the long schedule); 2026-12-06 07:33 UTC
 #   made_fb1_s0     made_s0 at free bits 1.0: whether the flow, which alone lifts the VAE
 #                   past its decoder alone at epoch 40, keeps the class at the higher floor;
-#                   2026-12-06 09:20 UTC, in made_noflow_s0's place (stopped after epoch 40)
+#                   2026-12-06 09:19 UTC, in made_noflow_s0's place (stopped after epoch 40)
 #   made_alone_s0   the MADE decoder alone (--decoder-alone; the floor and the prior do not
 #                   apply to it), what z has to beat whichever floor wins; 2026-12-06 07:34 UTC
 # Run it again with the same OUT_DIR and JOB to continue from the last epoch's checkpoint.
