@@ -9,14 +9,19 @@
 # report/benchmark.json; logs and JSONs into this script's folder (release_*).
 # K and LIMIT shrink the evaluations for a rehearsal on a small or unfinished run, e.g.
 #   K=20 LIMIT=100 bash benchmarks/results/cpu_2026-12-06/long/release.sh ...
+# LONG and ALONE name the two run folders inside RUNS_DIR (long_s0 and alone_s0 by default),
+# so the release can take the pilot that the issue's three asks choose, e.g. from made_pilot.sh's
+#   LONG=made_noflow_fb1_s0 ALONE=made_alone_s0 bash .../release.sh DATA_ROOT ~/runs/made CLASSIFIER
 set -eu
 data=$1 runs=$2 classifier=$3
 here=$(dirname "$0")
 k=${K:-5000} check_k=${K:-500} limit=${LIMIT:-1000}
-long=$runs/long_s0 alone=$runs/alone_s0 name=lstm_vae_long
+long=$runs/${LONG:-long_s0} alone=$runs/${ALONE:-alone_s0} name=lstm_vae_long
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} PYTHONUNBUFFERED=1
-command="python main.py --arch lstm-vae-long --seed 0 --device cpu (trained on this project's CPU, one thread, as \
-the flags of benchmarks/results/cpu_2026-12-06/long/cpu_long.sh)"
+# the manifest names the preset and, beside it, the equivalent flags the run was trained with
+flags=$(python -c 'import json, sys; print(json.load(open(sys.argv[1]))["train"]["command"])' "$long/config.json")
+command="python main.py --arch lstm-vae-long --seed 0 --device cpu (trained on this project's CPU, one thread, \
+as its equivalent flags: $flags)"
 ev=$here/release_eval
 mkdir -p "$ev"
 

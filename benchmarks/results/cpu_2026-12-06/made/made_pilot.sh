@@ -11,9 +11,14 @@
 #                   85.9 % at epoch 40 of the long schedule); 2026-12-06 07:33 UTC
 #   made_fb1_s0     made_s0 at free bits 1.0: whether the flow, which alone lifts the VAE
 #                   past its decoder alone at epoch 40, keeps the class at the higher floor;
-#                   2026-12-06 09:19 UTC, in made_noflow_s0's place (stopped after epoch 40)
+#                   2026-12-06 09:19 UTC, in made_noflow_s0's place (stopped after epoch 40);
+#                   paused after epoch 13 at the session's end (10:20), so that the two runs
+#                   below reach epoch 121 on a core each
 #   made_alone_s0   the MADE decoder alone (--decoder-alone; the floor and the prior do not
 #                   apply to it), what z has to beat whichever floor wins; 2026-12-06 07:34 UTC
+# made_noflow_fb1_s0 and made_alone_s0 continued from 10:21 UTC, one thread each, the cores
+# otherwise idle (87-96 s per epoch); made_noflow_fb1_s0 has the issue's three asks at epoch 121
+# (report/lstm_decoder.md, "Epoch 121") and is the candidate long preset.
 # Run it again with the same OUT_DIR and JOB to continue from the last epoch's checkpoint.
 #   bash benchmarks/results/cpu_2026-12-06/made/made_pilot.sh DATA_ROOT OUT_DIR [JOB]
 set -u
