@@ -2,15 +2,17 @@
 # Issue 34's long runs on a lent GPU, side by side, resumable across device calls:
 #   bash benchmarks/gpu_long.sh DATA_ROOT OUT_DIR BUDGET_S JOB...
 # JOB is one of
-#   long_s0 long_s1 long_s2  the candidate long preset (--arch lstm-vae-long), seeds 0-2:
-#                            --arch lstm-vae's parts with a flow prior (--prior maf) on Burda et
-#                            al.'s schedule, stages 0-5 (3^0 + ... + 3^5 = 364 epochs), and free
-#                            bits 0.75, not the preset's 1.0 (at 50 epochs 0.38 nats better on two
-#                            seeds, the class kept: report/lstm_decoder.md, "free bits 0.75").
-#                            Written out as flags, so that the two jobs below differ from it in
-#                            one flag each; tests/test_archs.py checks it is the preset
+#   long_s0 long_s1 long_s2  the long preset (--arch lstm-vae-long), seeds 0-2: --arch
+#                            lstm-vae's parts with an in-row MADE in the decoder (--row-hidden
+#                            256), free bits 1.0, on Burda et al.'s schedule, stages 0-5
+#                            (3^0 + ... + 3^5 = 364 epochs). Written out as flags, so that the
+#                            two jobs below differ from it in one flag each; tests/test_archs.py
+#                            checks it is the preset
 #   alone_s0                 its decoder alone (--decoder-alone), same schedule: what z earns
-#   noflow_s0                the same schedule without the flow: technique (a) alone
+#   flow_s0                  the same with a flow prior (--prior maf): technique (b) on the
+#                            long schedule
+# (Until commit 2231455 the preset had the linear in-row map, a flow prior and free bits 0.75,
+# and its third job was noflow_s0; results/cpu_2026-12-06/long/ holds those runs.)
 # Each job trains in OUT_DIR/runs/JOB, continuing with --resume where a checkpoint is there
 # (carry the OUT_DIR of the call before), and all stop at BUDGET_S seconds (keep it under
 # the device's per-call limit; the checkpoint of every finished epoch stays). A job whose
@@ -24,7 +26,7 @@
 # unfinished job's checkpoint.pt (8 MB), config.json, trained and *.partial.pt, one job's worth.
 # TRAIN_EXTRA, EVAL_EXTRA and DEV=cpu make a small rehearsal on a CPU, e.g.
 #   DEV=cpu TRAIN_EXTRA="--limit 300 --epochs 4" EVAL_EXTRA="--k 20 --limit 40" \
-#       bash benchmarks/gpu_long.sh ../shared/data /tmp/gl 12 noflow_s0    # cut in training, then
+#       bash benchmarks/gpu_long.sh ../shared/data /tmp/gl 12 flow_s0      # cut in training, then
 #   (the same with 90)                                                     # resumed and evaluated
 set -u
 if [ $# -lt 4 ]; then
@@ -37,17 +39,17 @@ dev=${DEV:-cuda}
 mkdir -p "$out/runs" "$out/logs"
 export PYTHONUNBUFFERED=1 OMP_NUM_THREADS=1
 end=$(( $(date +%s) + budget ))
-LONG="--encoder lstm-vector --decoder lstm-masked --lstm-hidden 256 --latent 20 --free-bits 0.75 --binarize dynamic"
-LONG="$LONG --lr-schedule burda --epochs 364"
+LONG="--encoder lstm-vector --decoder lstm-masked --lstm-hidden 256 --latent 20 --row-hidden 256 --free-bits 1.0"
+LONG="$LONG --binarize dynamic --lr-schedule burda --epochs 364"
 log() { echo "$(date +%T) $*" >> "$out/logs/jobs.log"; }
 left() { echo $(( end - $(date +%s) )); }
 
 job() {  # NAME: train (or continue), then evaluate once trained
     local name=$1 flags limit=2000
     case $name in
-        long_s*) flags="$LONG --prior maf --seed ${name#long_s}" ;;
+        long_s*) flags="$LONG --seed ${name#long_s}" ;;
         alone_s0) flags="$LONG --decoder-alone --seed 0" ;;
-        noflow_s0) flags="$LONG --seed 0" ;;
+        flow_s0) flags="$LONG --prior maf --seed 0" ;;
         *) log "unknown job $name"; return 2 ;;
     esac
     case $name in *_s0) limit=10000 ;; esac

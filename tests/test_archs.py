@@ -262,7 +262,7 @@ def long_runs_flags(job: str) -> list[str]:
 
 def test_the_long_preset_is_what_gpu_long_trains():
     """--arch lstm-vae-long is the model and training of gpu_long.sh's long_s* jobs (run with
-    explicit flags, so that its decoder-alone and no-flow jobs differ from it in one flag each);
+    explicit flags, so that its decoder-alone and flow jobs differ from it in one flag each);
     the checkpoints those runs write are the preset's."""
     def run(argv):
         argv = [*argv, "--device", "cpu"]
@@ -272,7 +272,8 @@ def test_the_long_preset_is_what_gpu_long_trains():
     assert preset.model == flags.model
     differ = {k for k, v in preset.train.to_dict().items() if flags.train.to_dict()[k] != v}
     assert differ == {"arch", "command"}
-    assert (preset.train.epochs, preset.train.lr_schedule, preset.model.prior) == (364, "burda", "maf")
-    alone, noflow = run(long_runs_flags("alone_s0")), run(long_runs_flags("noflow_s0"))
-    assert alone.model != preset.model and noflow.model != preset.model and noflow.model.prior == "normal"
+    assert (preset.train.epochs, preset.train.lr_schedule, preset.model.prior) == (364, "burda", "normal")
+    assert preset.model.decoder_sizes.row_hidden == 256 and dict(preset.model.objective_options)["free_bits"] == 1.0
+    alone, flow = run(long_runs_flags("alone_s0")), run(long_runs_flags("flow_s0"))
+    assert alone.model != preset.model and flow.model != preset.model and flow.model.prior == "maf"
     assert alone.train.to_dict() == {**flags.train.to_dict(), "command": alone.train.command}

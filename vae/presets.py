@@ -27,6 +27,8 @@ def training(**changes) -> TrainConfig:
 
 # The LSTM VAE's part sizes, shared by its 50-epoch and long presets: a 20-d latent, LSTMs of 256.
 LSTM_VAE_SIZES = option_values(TABLE2[1], dict(latent=20, lstm_hidden=256))
+# The long preset's: the same with a MADE of 256 hidden units inside each decoded row.
+LSTM_VAE_LONG_SIZES = option_values(TABLE2[1], dict(latent=20, lstm_hidden=256, row_hidden=256))
 
 
 @dataclass(frozen=True)
@@ -60,22 +62,21 @@ ARCHS = {
     # the report's other settings.
     "lstm-vae": Arch(compose("lstm-vector", "lstm-masked", LSTM_VAE_SIZES, objective_options={"free_bits": 1.0}),
                      training(binarize="dynamic"), "the LSTM VAE with an LSTM decoder, binarized (report/lstm_decoder.md)"),
-    # Issue 34's candidate long preset, the field's way of training: the same parts with a
-    # flow prior (Chen et al. 2017 put theirs on p(z)), free bits 0.75 (at 50 epochs 0.38 nats
-    # better than 1.0 on two seeds, the class kept) and Burda et al.'s schedule, stages 0-5
-    # (3^0 + ... + 3^5 = 364 epochs, the rate cut by 10^(1/7) at each). Its nats are still
-    # being measured (report/lstm_decoder.md, "Toward 80 nats"); its reconstructions keep their
-    # class in 73 % (epoch 144; 90 % asked), and the paired run without the flow in 86 % at
-    # epoch 40 against its 70 %. The in-row MADE (--row-hidden) lowers the nats most, but at
-    # epoch 40 its own decoder alone is level with it unless the flow is on, which costs the
-    # class: no replacement is chosen yet (report/lstm_decoder.md, "The MADE's own decoder
-    # alone"). benchmarks/gpu_long.sh trains it, its decoder alone and the schedule without
-    # the flow with the same flags.
-    "lstm-vae-long": Arch(compose("lstm-vector", "lstm-masked", LSTM_VAE_SIZES, objective_options={"free_bits": 0.75},
-                                  prior="maf"),
+    # Issue 34's long preset, the field's way of training: the same parts with an in-row MADE
+    # in the decoder (--row-hidden 256: each pixel depends nonlinearly on those before it in
+    # its row, by the row's LSTM state; Germain et al. 2015), the preset's free bits 1.0 and
+    # Burda et al.'s schedule, stages 0-5 (3^0 + ... + 3^5 = 364 epochs, the rate cut by
+    # 10^(1/7) at each). Chosen from the paired pilots of report/lstm_decoder.md ("Toward 80
+    # nats"): at epoch 121 it is 0.40 nats (paired) ahead of its own decoder alone with 92.7 %
+    # of reconstructions keeping their class; the flow prior (--prior maf) bought likelihood
+    # but kept the class near 70 %, and free bits 0.75 kept it for 85 % at epoch 40.
+    # benchmarks/gpu_long.sh trains it, its decoder alone and it with the flow, with the same
+    # flags written out.
+    "lstm-vae-long": Arch(compose("lstm-vector", "lstm-masked", LSTM_VAE_LONG_SIZES,
+                                  objective_options={"free_bits": 1.0}),
                           training(binarize="dynamic", lr_schedule="burda", epochs=364),
-                          "lstm-vae with a flow prior and free bits 0.75 on Burda et al.'s 364 epochs "
-                          "(issue 34's candidate, being measured)"),
+                          "lstm-vae with an in-row MADE in its decoder on Burda et al.'s 364 epochs "
+                          "(report/lstm_decoder.md)"),
     # Burda, Grosse & Salakhutdinov (2016), "Importance Weighted Autoencoders": the VAE with
     # one stochastic layer, trained with k = 1 (their 86.76 nats). Two deterministic layers of
     # 200 tanh units each side, a 50-d latent; batch 20, Adam with epsilon 1e-4 (their paper's

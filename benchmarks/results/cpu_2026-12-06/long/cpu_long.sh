@@ -7,6 +7,10 @@
 # the first 2,000 for alone_s0), in chunks of the CPU's default 1,000 decoder inputs.
 #   bash benchmarks/results/cpu_2026-12-06/long/cpu_long.sh DATA_ROOT OUT_DIR
 # Started 2026-12-06 01:43 UTC from commit d634e99's tree (the same flags), OUT_DIR ~/runs/cpu_long.
+# Those runs are of the first candidate preset (the linear in-row map, a flow prior, free bits
+# 0.75), stopped at epochs 185 and 127 when the MADE replaced it; gpu_long.sh now writes out
+# the MADE's flags, so these runs continue only from the tree of commit 2231455 (git archive
+# 2231455 | tar -x -C DIR), and this script on a new OUT_DIR trains today's preset.
 set -u
 DEV=cpu EVAL_EXTRA="--rows 1000" bash "$(dirname "$0")/../../../gpu_long.sh" "${1:-data}" "${2:-$HOME/runs/cpu_long}" \
     200000 long_s0 alone_s0

@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
-# Issue 34's release of the long preset, once cpu_long.sh has trained and evaluated long_s0 and
-# alone_s0 (their evaluation_k5000.json beside their checkpoints). Run from the checkout's root:
+# Issue 34's release of the long preset, once its seed 0 and its decoder alone have been trained
+# and evaluated (their evaluation_k5000.json beside their checkpoints). Run from the checkout's root:
 #   bash benchmarks/results/cpu_2026-12-06/long/release.sh DATA_ROOT RUNS_DIR CLASSIFIER
-# RUNS_DIR is cpu_long.sh's OUT_DIR/runs; CLASSIFIER a classifier.pt from classifier.py.
+# RUNS_DIR holds the two run folders; CLASSIFIER a classifier.pt from classifier.py.
 # Writes pretrained/lstm_vae_long.pt and its manifest entry (k = 5,000 on the first 1,000 test
 # images, as pretrained/lstm_vae.pt's), the issue's check (k = 500 on the first 1,000), the class
 # test, report/samples_lstm_vae_long.png and digits_lstm_vae_long.png, and the two rows of
 # report/benchmark.json; logs and JSONs into this script's folder (release_*).
 # K and LIMIT shrink the evaluations for a rehearsal on a small or unfinished run, e.g.
 #   K=20 LIMIT=100 bash benchmarks/results/cpu_2026-12-06/long/release.sh ...
-# LONG and ALONE name the two run folders inside RUNS_DIR (long_s0 and alone_s0 by default),
-# so the release can take the pilot that the issue's three asks choose, e.g. from made_pilot.sh's
+# LONG and ALONE name the two run folders inside RUNS_DIR (gpu_long.sh's long_s0 and alone_s0
+# by default; made_pilot.sh trained the same flags on this CPU under other names):
 #   LONG=made_noflow_fb1_s0 ALONE=made_alone_s0 bash .../release.sh DATA_ROOT ~/runs/made CLASSIFIER
 set -eu
 data=$1 runs=$2 classifier=$3

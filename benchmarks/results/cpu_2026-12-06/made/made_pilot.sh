@@ -18,7 +18,8 @@
 #                   apply to it), what z has to beat whichever floor wins; 2026-12-06 07:34 UTC
 # made_noflow_fb1_s0 and made_alone_s0 continued from 10:21 UTC, one thread each, the cores
 # otherwise idle (87-96 s per epoch); made_noflow_fb1_s0 has the three asks at epoch 121
-# (report/lstm_decoder.md, "Epoch 121") and is the candidate long preset.
+# (report/lstm_decoder.md, "Epoch 121") and became --arch lstm-vae-long: its flags are
+# gpu_long.sh's long_s0, made_alone_s0's its alone_s0 and made_fb1_s0's its flow_s0.
 # Run it again with the same OUT_DIR and JOB to continue from the last epoch's checkpoint.
 #   bash benchmarks/results/cpu_2026-12-06/made/made_pilot.sh DATA_ROOT OUT_DIR [JOB]
 set -u
