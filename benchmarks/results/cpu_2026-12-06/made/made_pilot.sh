@@ -20,7 +20,8 @@
 # otherwise idle (87-96 s per epoch); made_noflow_fb1_s0 has the three asks at epoch 121
 # (report/lstm_decoder.md, "Epoch 121") and became --arch lstm-vae-long: its flags are
 # gpu_long.sh's long_s0, made_alone_s0's its alone_s0 and made_fb1_s0's its flow_s0.
-# Run it again with the same OUT_DIR and JOB to continue from the last epoch's checkpoint.
+# Run it again with the same OUT_DIR and JOB to continue from the last epoch's checkpoint
+# (TRAIN_EXTRA="--limit 300 --epochs 2" makes a small rehearsal).
 #   bash benchmarks/results/cpu_2026-12-06/made/made_pilot.sh DATA_ROOT OUT_DIR [JOB]
 set -u
 data=${1:-data} out=${2:-$HOME/runs/made} job=${3:-made_s0}
@@ -38,4 +39,5 @@ esac
 dir=$out/$job resume=""
 mkdir -p "$out"
 [ -f "$dir/checkpoint.pt" ] && resume=--resume
-python main.py $flags --data-root "$data" --out-dir "$dir" --device cpu --no-progress $resume >> "$out/train_$job.log" 2>&1
+python main.py $flags --data-root "$data" --out-dir "$dir" --device cpu --no-progress $resume ${TRAIN_EXTRA:-} \
+    >> "$out/train_$job.log" 2>&1
