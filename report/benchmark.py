@@ -104,6 +104,11 @@ def run_row(label: str, folder: Path) -> dict:
             "folder": str(folder)}
 
 
+def one_thread(machine: str) -> str:
+    """The machine as runs before 2026-12-06 recorded it ("…, 1 threads"), in good English."""
+    return machine.replace(", 1 threads", ", 1 thread")
+
+
 def training_command(train: dict, folder: Path) -> str:
     """The main.py command that trains the run from the start: the recorded one (the last
     invocation's) without --resume, which a run continued over sessions was last given."""
@@ -175,7 +180,7 @@ def markdown(ours: list[dict], calibration: list[dict], note: str = "") -> str:
                                  f" ± {fmt(r['se'])}")
         md.append(f"| {r['name']} | {r['encoder']} / {r['decoder']} | {r['objective']} | {r['epochs']} | {seeds} | "
                   f"{images(r['test_images'])} | {r['k']:,} | {nats} | {fmt(r['negative_elbo'])} | {fmt(r['kl'])} | "
-                  f"{r['active_units']:.0f} of {r['latent_dims']} | {r['seconds_per_epoch']:.0f} ({r['machine']}) |")
+                  f"{r['active_units']:.0f} of {r['latent_dims']} | {r['seconds_per_epoch']:.0f} ({one_thread(r['machine'])}) |")
     if calibration:
         md += ["", "## Calibration: Burda et al.'s VAE, 1 stochastic layer (`--arch burda-vae`)", "",
                "Their schedule: stage i of 3^i passes at learning rate 0.001·10^(−i/7). Their figure, 86.76, is "

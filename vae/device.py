@@ -79,7 +79,8 @@ def machine(device: torch.device) -> str:
             cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
     except OSError:
         pass
-    return f"{cpu}, {torch.get_num_threads()} threads"
+    n = torch.get_num_threads()
+    return f"{cpu}, {n} thread{'' if n == 1 else 's'}"
 
 
 def peak_memory(device: torch.device) -> str:

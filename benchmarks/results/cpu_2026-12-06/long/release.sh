@@ -19,7 +19,8 @@ k=${K:-5000} check_k=${K:-500} limit=${LIMIT:-1000}
 long=$runs/${LONG:-long_s0} alone=$runs/${ALONE:-alone_s0} name=lstm_vae_long
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} PYTHONUNBUFFERED=1
 # the manifest names the preset and, beside it, the equivalent flags the run was trained with
-flags=$(python -c 'import json, sys; print(json.load(open(sys.argv[1]))["train"]["command"])' "$long/config.json")
+flags=$(python -c 'import json, sys; print(json.load(open(sys.argv[1]))["train"]["command"].replace(" --resume", ""))' \
+    "$long/config.json")
 command="python main.py --arch lstm-vae-long --seed 0 --device cpu (trained on this project's CPU, one thread, \
 as its equivalent flags: $flags)"
 ev=$here/release_eval
