@@ -23,6 +23,10 @@
 # was started with the 0.75 floor, alone_s0 has 1.0: in the decoder alone's loss the floor is a
 # constant, 20 dimensions x the floor, since no dimension's KL reaches it (0.02 nats in all), so
 # neither the decoder nor the encoder gets a gradient from it and the two train alike.)
+#   made50_s0       made_noflow_fb1_s0 at --arch lstm-vae's budget, 50 epochs at the constant
+#                   rate: the MADE alone against lstm-vae (technique (d)) and, against the long
+#                   preset, what the long schedule (technique (a)) adds; 2026-12-06 13:55 UTC,
+#                   beside the two long runs
 # Run it again with the same OUT_DIR and JOB to continue from the last epoch's checkpoint
 # (TRAIN_EXTRA="--limit 300 --epochs 2" makes a small rehearsal).
 #   bash benchmarks/results/cpu_2026-12-06/made/made_pilot.sh DATA_ROOT OUT_DIR [JOB]
@@ -30,14 +34,15 @@ set -u
 data=${1:-data} out=${2:-$HOME/runs/made} job=${3:-made_s0}
 export PYTHONUNBUFFERED=1 OMP_NUM_THREADS=1
 floor=0.75
-case $job in *fb1*) floor=1.0 ;; esac
+case $job in *fb1*|made50_s0) floor=1.0 ;; esac
 flags="--encoder lstm-vector --decoder lstm-masked --lstm-hidden 256 --latent 20 --free-bits $floor --binarize dynamic"
 flags="$flags --lr-schedule burda --epochs 364 --row-hidden 256 --seed 0"
+case $job in made50_s0) flags="${flags/--lr-schedule burda --epochs 364/--epochs 50}" ;; esac
 case $job in
     made_s0|made_fb1_s0) flags="$flags --prior maf" ;;
-    made_noflow_s0|made_noflow_fb1_s0) ;;
+    made_noflow_s0|made_noflow_fb1_s0|made50_s0) ;;
     made_alone_s0) flags="$flags --decoder-alone" ;;
-    *) echo "unknown job $job: made_s0, made_fb1_s0, made_noflow_s0, made_noflow_fb1_s0 or made_alone_s0" >&2; exit 2 ;;
+    *) echo "unknown job $job: made_s0, made_fb1_s0, made_noflow_s0, made_noflow_fb1_s0, made_alone_s0 or made50_s0" >&2; exit 2 ;;
 esac
 dir=$out/$job resume=""
 mkdir -p "$out"
