@@ -26,9 +26,10 @@ def training(**changes) -> TrainConfig:
 
 
 # The LSTM VAE's part sizes, shared by its 50-epoch and long presets: a 20-d latent, LSTMs of 256.
-LSTM_VAE_SIZES = option_values(TABLE2[1], dict(latent=20, lstm_hidden=256))
+LSTM_VAE_OPTIONS = dict(latent=20, lstm_hidden=256)
+LSTM_VAE_SIZES = option_values(TABLE2[1], LSTM_VAE_OPTIONS)
 # The long preset's: the same with a MADE of 256 hidden units inside each decoded row.
-LSTM_VAE_LONG_SIZES = option_values(TABLE2[1], dict(latent=20, lstm_hidden=256, row_hidden=256))
+LSTM_VAE_LONG_SIZES = option_values(TABLE2[1], {**LSTM_VAE_OPTIONS, "row_hidden": 256})
 
 
 @dataclass(frozen=True)

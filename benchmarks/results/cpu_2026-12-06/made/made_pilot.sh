@@ -16,6 +16,10 @@
 #                   below reach epoch 121 on a core each
 #   made_alone_s0   the MADE decoder alone (--decoder-alone; the floor and the prior do not
 #                   apply to it), what z has to beat whichever floor wins; 2026-12-06 07:34 UTC
+#   made50_s0       made_noflow_fb1_s0 at --arch lstm-vae's budget, 50 epochs at the constant
+#                   rate: the MADE alone against lstm-vae (technique (d)) and, against the long
+#                   preset, what the long schedule (technique (a)) adds; 2026-12-06 13:52 UTC,
+#                   beside the two long runs
 # made_noflow_fb1_s0 and made_alone_s0 continued from 10:21 UTC, one thread each, the cores
 # otherwise idle (87-96 s per epoch); made_noflow_fb1_s0 has the three asks at epoch 121
 # (report/lstm_decoder.md, "Epoch 121") and became --arch lstm-vae-long: its flags are
@@ -23,10 +27,6 @@
 # was started with the 0.75 floor, alone_s0 has 1.0: in the decoder alone's loss the floor is a
 # constant, 20 dimensions x the floor, since no dimension's KL reaches it (0.02 nats in all), so
 # neither the decoder nor the encoder gets a gradient from it and the two train alike.)
-#   made50_s0       made_noflow_fb1_s0 at --arch lstm-vae's budget, 50 epochs at the constant
-#                   rate: the MADE alone against lstm-vae (technique (d)) and, against the long
-#                   preset, what the long schedule (technique (a)) adds; 2026-12-06 13:55 UTC,
-#                   beside the two long runs
 # Run it again with the same OUT_DIR and JOB to continue from the last epoch's checkpoint
 # (TRAIN_EXTRA="--limit 300 --epochs 2" makes a small rehearsal).
 #   bash benchmarks/results/cpu_2026-12-06/made/made_pilot.sh DATA_ROOT OUT_DIR [JOB]
