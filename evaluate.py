@@ -119,6 +119,12 @@ def test_images(args, state: dict, cfg, device) -> tuple[torch.Tensor, str, int 
     return x[: args.limit], binarize, seed
 
 
+def bound_settings(args, test_images: int, binarize: str, binarize_seed: int | None) -> dict:
+    """What a saved .partial.pt must match to be continued: whatever changes a per-image bound."""
+    return {"k": args.k, "seed": args.seed, "binarize": binarize, "binarize_seed": binarize_seed,
+            "test_images": test_images, "batch_size": args.batch_size, "rows": args.rows}
+
+
 def importance_bounds(model, x, args, partial: Path, settings: dict) -> tuple[torch.Tensor, float]:
     """Per-image bounds in nats (N,), each image batch with its own seeded generator; saved to
     `partial` as they come, and continued from it when it holds the same settings."""
@@ -165,10 +171,8 @@ def run(args) -> dict:
     t0 = time.perf_counter()
     elbo = evaluate(model, x, args.batch_size)
     elbo_s = time.perf_counter() - t0
-    settings = {"k": args.k, "seed": args.seed, "binarize": binarize, "binarize_seed": binarize_seed,
-                "test_images": len(x), "batch_size": args.batch_size, "rows": args.rows}
     partial = partial_path(args)
-    nats, iwae_s = importance_bounds(model, x, args, partial, settings)
+    nats, iwae_s = importance_bounds(model, x, args, partial, bound_settings(args, len(x), binarize, binarize_seed))
     result = {
         "checkpoint": str(args.checkpoint), "epoch": state.get("epoch"), "test_images": len(x),
         "image_size": cfg.image_size, "binarized": binarize if binarize != "none" else cfg.binarize,

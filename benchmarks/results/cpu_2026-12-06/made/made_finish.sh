@@ -5,16 +5,22 @@
 #   bash benchmarks/results/cpu_2026-12-06/made/made_finish.sh DATA_ROOT OUT_DIR
 # Two chains side by side, one thread per process:
 #   1. seed 0 (made_pilot.sh's made_noflow_fb1_s0, gpu_long.sh's long_s0 flags) to epoch 364,
-#      then the issue's measure: k = 5,000 on all 10,000 test images (evaluation_k5000.json in
-#      its run folder; the per-image bounds kept in a .partial.pt as they come);
+#      then the first half of the issue's measure, k = 5,000 on all 10,000 test images
+#      (eval_lanes.py's lane 0 of 2, saved as it goes);
 #   2. its decoder alone (made_alone_s0) to epoch 364, then its likelihood on all 10,000 (k = 1:
 #      its KL is 0.02 nats, so its bound is its likelihood to that; evaluation_k1.json), then
-#      seeds 1 and 2 (gpu_long.sh's long_s1 and long_s2 with DEV=cpu in OUT_DIR/seeds, each
-#      evaluated at k = 5,000 on the first 2,000 test images when trained).
-# While chain 1 evaluates, chain 2's seeds train side by side at a lower priority (nice 10), so
-# the evaluation keeps one core and the two seeds share the other.
+#      the measure's second half (lane 1 of 2).
+# Then the lanes are joined into seed 0's evaluation_k5000.json (what one evaluate.py run
+# writes; the per-image bounds kept in per_image_k5000.pt), the VAE is compared with its
+# decoder alone image by image on all 10,000 (paired_k5000.json), and seeds 1 and 2 train
+# (gpu_long.sh's long_s1 and long_s2 with DEV=cpu in OUT_DIR/seeds, each evaluated at
+# k = 5,000 on the first 2,000 test images when trained), at nice 10 so that the release's
+# evaluations can run beside them.
+# (Until 2026-12-06 18:50 UTC seed 0's measure was one evaluate.py process, about 4-5 hours of
+# a core, with the seeds training beside it; the two lanes bring the number in half the time.)
 # A small rehearsal (each step's cut and resume too):
-#   TRAIN_EXTRA="--limit 300 --epochs 2" EVAL_EXTRA="--k 5 --limit 20" bash .../made_finish.sh data /tmp/mf
+#   TRAIN_EXTRA="--limit 300 --epochs 2" EVAL_EXTRA="--k 5 --limit 20" LANE_EXTRA="--limit 20" \
+#       bash .../made_finish.sh data /tmp/mf
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../../.." && pwd)
@@ -41,6 +47,24 @@ evaluate() {  # JOB K: evaluate.py on all 10,000 test images into the run folder
     return $rc
 }
 
+lane() {  # JOB I: eval_lanes.py's lane I of 2 of JOB's k = 5,000 on all 10,000 test images
+    python "$here/eval_lanes.py" lane "$out/$1" "$2" 2 --data-root "$data" ${LANE_EXTRA:-} >> "$out/eval_$1_lane$2.log" 2>&1
+    local rc=$?
+    log "lane $2 of 2 $1 rc=$rc"
+    return $rc
+}
+
+join() {  # JOB ALONE: the lanes joined into evaluation_k5000.json, then the paired comparison
+    local dir=$out/$1
+    if [ ! -f "$dir/evaluation_k5000.json" ]; then
+        python "$here/eval_lanes.py" merge "$dir" 2 --data-root "$data" ${LANE_EXTRA:-} >> "$out/eval_$1_k5000.log" 2>&1
+        log "merge $1 rc=$?"
+    fi
+    python "$here/paired.py" "$dir/checkpoint.pt" "$out/$2/checkpoint.pt" --data-root "$data" \
+        --vae-per-image "$dir/per_image_k5000.pt" --out "$dir/paired_k5000.json" >> "$out/eval_$1_k5000.log" 2>&1
+    log "paired $1 $2 rc=$?"
+}
+
 seeds() {  # gpu_long.sh's long_s1 and long_s2 on this CPU, trained and then evaluated
     # niced: seed 0's 10,000-image evaluation, the issue's measure, keeps a core to itself
     DEV=cpu EVAL_EXTRA="--rows 1000 ${EVAL_EXTRA:-}" nice -n 10 bash benchmarks/gpu_long.sh "$data" "$out/seeds" 1000000 long_s1 long_s2 \
@@ -49,7 +73,9 @@ seeds() {  # gpu_long.sh's long_s1 and long_s2 on this CPU, trained and then eva
 }
 
 log "start from $(git rev-parse --short HEAD 2>/dev/null || echo 'an archive')"
-{ train made_noflow_fb1_s0 && evaluate made_noflow_fb1_s0 5000; } &
-{ train made_alone_s0 && evaluate made_alone_s0 1 && seeds; } &
+{ train made_noflow_fb1_s0 && lane made_noflow_fb1_s0 0; } &
+{ train made_alone_s0 && evaluate made_alone_s0 1 && lane made_noflow_fb1_s0 1; } &
 wait
+join made_noflow_fb1_s0 made_alone_s0
+seeds
 log "done"

@@ -10,6 +10,8 @@ evaluate.py prints) and writes the paired difference as JSON. Run from the check
         --k 1000 --limit 2000 --out made/paired.json
 
 The decoder alone is scored at k = 1: its KL is 0.02 nats, so its −ELBO is its likelihood.
+With --vae-per-image, the VAE's bounds are the ones eval_lanes.py kept (per_image_k<K>.pt,
+all 10,000 images at k = 5,000: the issue's measure) instead of computed afresh.
 """
 from __future__ import annotations
 
@@ -48,8 +50,14 @@ def main(argv=None) -> int:
     parser.add_argument("--k", type=int, default=1000, help="the VAE's importance samples (default 1000)")
     parser.add_argument("--limit", type=int, default=2000, help="the first N test images (default 2000)")
     parser.add_argument("--out", type=Path, required=True, help="the JSON to write")
+    parser.add_argument("--vae-per-image", type=Path, default=None,
+                        help="eval_lanes.py's per_image_k<K>.pt of the VAE: its bounds, k and image count")
     args = parser.parse_args(argv)
-    vae = per_image(args.vae, args.k, args.data_root, args.limit)
+    if args.vae_per_image is None:
+        vae = per_image(args.vae, args.k, args.data_root, args.limit)
+    else:
+        saved = evaluate.load_checkpoint(args.vae_per_image, require=("nats", "settings"))
+        vae, args.k, args.limit = saved["nats"], saved["settings"]["k"], len(saved["nats"])
     alone = per_image(args.alone, 1, args.data_root, args.limit)
     diff = vae - alone
     result = {"vae": str(args.vae), "alone": str(args.alone), "k": args.k, "test_images": args.limit,
