@@ -62,11 +62,13 @@ def run_lane(run_dir: Path, lane: int, lanes: int, k: int, data_root: str, limit
         nats = torch.full((len(x),), SENTINEL, dtype=torch.float64)
         nats[block(len(x), args.batch_size, lane, lanes)] = math.nan
         save_checkpoint(partial, {"settings": settings, "nats": nats, "seconds": 0.0})
+    span = block(len(x), args.batch_size, lane, lanes)
+    print(f"lane {lane} of {lanes}: test images {span.start}-{span.stop - 1} (the others count as done below)")
     torch.manual_seed(args.seed)
     nats, seconds = evaluate.importance_bounds(model, x, args, partial, settings)
     save_checkpoint(done, {"settings": settings, "nats": nats, "seconds": seconds, "lane": lane, "lanes": lanes})
     partial.unlink()
-    part = nats[block(len(x), args.batch_size, lane, lanes)]
+    part = nats[span]
     print(f"lane {lane} of {lanes}: {len(part)} images, mean {part.mean():.2f} nats, {seconds:.0f} s")
 
 

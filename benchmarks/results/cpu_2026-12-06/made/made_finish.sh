@@ -16,7 +16,7 @@
 # (gpu_long.sh's long_s1 and long_s2 with DEV=cpu in OUT_DIR/seeds, each evaluated at
 # k = 5,000 on the first 2,000 test images when trained), at nice 10 so that the release's
 # evaluations can run beside them.
-# (Until 2026-12-06 18:50 UTC seed 0's measure was one evaluate.py process, about 4-5 hours of
+# (Until 2026-12-06 19:34 UTC seed 0's measure was one evaluate.py process, about 4-5 hours of
 # a core, with the seeds training beside it; the two lanes bring the number in half the time.)
 # A small rehearsal (each step's cut and resume too):
 #   TRAIN_EXTRA="--limit 300 --epochs 2" EVAL_EXTRA="--k 5 --limit 20" LANE_EXTRA="--limit 20" \
@@ -66,7 +66,7 @@ join() {  # JOB ALONE: the lanes joined into evaluation_k5000.json, then the pai
 }
 
 seeds() {  # gpu_long.sh's long_s1 and long_s2 on this CPU, trained and then evaluated
-    # niced: seed 0's 10,000-image evaluation, the issue's measure, keeps a core to itself
+    # niced: the release's evaluations (long/release.sh), run by hand beside them, come first
     DEV=cpu EVAL_EXTRA="--rows 1000 ${EVAL_EXTRA:-}" nice -n 10 bash benchmarks/gpu_long.sh "$data" "$out/seeds" 1000000 long_s1 long_s2 \
         > /dev/null 2>&1
     log "seeds rc=$? (logs in $out/seeds/logs)"
