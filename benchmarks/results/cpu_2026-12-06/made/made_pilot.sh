@@ -21,7 +21,8 @@
 #                   preset, what the long schedule (technique (a)) adds; 2026-12-06 13:52 UTC,
 #                   beside the two long runs
 # made_noflow_fb1_s0 and made_alone_s0 continued from 10:21 UTC, one thread each, the cores
-# otherwise idle (87-96 s per epoch); made_noflow_fb1_s0 has the three asks at epoch 121
+# otherwise idle (87-96 s per epoch; under made_finish.sh from 16:16, both at epoch 364 by
+# 20:21 UTC); made_noflow_fb1_s0 has the three asks at epoch 121
 # (report/lstm_decoder.md, "Epoch 121") and became --arch lstm-vae-long: its flags are
 # gpu_long.sh's long_s0, made_alone_s0's its alone_s0 and made_fb1_s0's its flow_s0. (made_alone_s0
 # was started with the 0.75 floor, alone_s0 has 1.0: in the decoder alone's loss the floor is a
