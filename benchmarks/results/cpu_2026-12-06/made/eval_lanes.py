@@ -42,8 +42,9 @@ def block(n_images: int, batch: int, lane: int, lanes: int) -> slice:
     return slice(first * batch, min(last * batch, n_images))
 
 
-def lane_dir(run_dir: Path, k: int) -> Path:
-    return run_dir / f"lanes_k{k}"
+def lane_file(run_dir: Path, k: int, lane: int, lanes: int, suffix: str = ".pt") -> Path:
+    """A lane's bounds: RUN_DIR/lanes_k<K>/lane<I>of<N>.pt (.partial.pt while it runs)."""
+    return run_dir / f"lanes_k{k}" / f"lane{lane}of{lanes}{suffix}"
 
 
 def run_lane(run_dir: Path, lane: int, lanes: int, k: int, data_root: str, limit: int | None) -> None:
@@ -52,17 +53,16 @@ def run_lane(run_dir: Path, lane: int, lanes: int, k: int, data_root: str, limit
     model = evaluate.model_from_state(state, args.checkpoint, torch.device("cpu"))
     x, binarize, seed = evaluate.test_images(args, state, model.cfg, torch.device("cpu"))
     settings = evaluate.bound_settings(args, len(x), binarize, seed)
-    out = lane_dir(run_dir, k)
-    out.mkdir(exist_ok=True)
-    partial, done = out / f"lane{lane}of{lanes}.partial.pt", out / f"lane{lane}of{lanes}.pt"
+    partial, done = lane_file(run_dir, k, lane, lanes, ".partial.pt"), lane_file(run_dir, k, lane, lanes)
     if done.is_file():
         print(f"{done} is there: lane {lane} of {lanes} done")
         return
+    done.parent.mkdir(exist_ok=True)
+    span = block(len(x), args.batch_size, lane, lanes)
     if not partial.is_file():
         nats = torch.full((len(x),), SENTINEL, dtype=torch.float64)
-        nats[block(len(x), args.batch_size, lane, lanes)] = math.nan
+        nats[span] = math.nan
         save_checkpoint(partial, {"settings": settings, "nats": nats, "seconds": 0.0})
-    span = block(len(x), args.batch_size, lane, lanes)
     print(f"lane {lane} of {lanes}: test images {span.start}-{span.stop - 1} (the others count as done below)")
     torch.manual_seed(args.seed)
     nats, seconds = evaluate.importance_bounds(model, x, args, partial, settings)
@@ -75,8 +75,7 @@ def run_lane(run_dir: Path, lane: int, lanes: int, k: int, data_root: str, limit
 def merge(run_dir: Path, lanes: int, k: int, data_root: str, limit: int | None) -> None:
     flags = eval_flags(run_dir, k, data_root, limit)
     args = evaluate.build_parser().parse_args(flags)
-    parts = [evaluate.load_checkpoint(lane_dir(run_dir, k) / f"lane{i}of{lanes}.pt", require=("nats", "settings"))
-             for i in range(lanes)]
+    parts = [evaluate.load_checkpoint(lane_file(run_dir, k, i, lanes), require=("nats", "settings")) for i in range(lanes)]
     settings = parts[0]["settings"]
     if any(p["settings"] != settings for p in parts):
         raise SystemExit("the lanes were computed with different settings")
