@@ -61,15 +61,17 @@ def test_model_file_is_the_reports_model(number):
     assert set(state) == {"model", "config", "epoch"} and state["epoch"] == 50
 
 
-def test_lstm_vae_file_is_the_preset():
-    """pretrained/lstm_vae.pt was trained with explicit --encoder/--decoder flags; --arch lstm-vae is that model."""
+@pytest.mark.parametrize("name, arch", [("lstm_vae.pt", "lstm-vae"), ("lstm_vae_long.pt", "lstm-vae-long")])
+def test_lstm_vae_file_is_the_preset(name, arch):
+    """Both were trained with explicit flags (main.py's and made_pilot.sh's); the --arch preset is that model
+    and its training's length."""
     from vae.presets import ARCHS
     from vae.registry import config_from_dict
 
-    state = load_checkpoint(ROOT / "pretrained" / "lstm_vae.pt")
-    assert config_from_dict(state["config"]) == ARCHS["lstm-vae"].model
-    assert ARCHS["lstm-vae"].training.binarize == "dynamic" == state["train_config"]["binarize"]
-    assert set(state) == {"model", "config", "epoch", "train_config"} and state["epoch"] == 50
+    state = load_checkpoint(ROOT / "pretrained" / name)
+    assert config_from_dict(state["config"]) == ARCHS[arch].model
+    assert ARCHS[arch].training.binarize == "dynamic" == state["train_config"]["binarize"]
+    assert set(state) == {"model", "config", "epoch", "train_config"} and state["epoch"] == ARCHS[arch].training.epochs
 
 
 def test_export_records_an_evaluation_or_says_why_not(tmp_path):
