@@ -24,6 +24,8 @@
 # and, where the budget ran out, the same call again after copying the returned runs/gpu_long
 # back here. Carry holds 64 MiB in all and MNIST's raw files take 53 MB of it: keep only each
 # unfinished job's checkpoint.pt (8 MB), config.json, trained and *.partial.pt, one job's worth.
+# On a 2-core CPU, one job at a time with THREADS=2 trains as fast in all as two side by side
+# (benchmarks/README.md) and brings each seed in half the time.
 # TRAIN_EXTRA, EVAL_EXTRA and DEV=cpu make a small rehearsal on a CPU, e.g.
 #   DEV=cpu TRAIN_EXTRA="--limit 300 --epochs 4" EVAL_EXTRA="--k 20 --limit 40" \
 #       bash benchmarks/gpu_long.sh ../shared/data /tmp/gl 12 flow_s0      # cut in training, then
@@ -37,7 +39,7 @@ data=$1 out=$2 budget=$3
 shift 3
 dev=${DEV:-cuda}
 mkdir -p "$out/runs" "$out/logs"
-export PYTHONUNBUFFERED=1 OMP_NUM_THREADS=1
+export PYTHONUNBUFFERED=1 OMP_NUM_THREADS=${THREADS:-1}  # THREADS=2: one job on both cores of a CPU
 end=$(( $(date +%s) + budget ))
 LONG="--encoder lstm-vector --decoder lstm-masked --lstm-hidden 256 --latent 20 --row-hidden 256 --free-bits 1.0"
 LONG="$LONG --binarize dynamic --lr-schedule burda --epochs 364"

@@ -13,9 +13,8 @@
 # Then the lanes are joined into seed 0's evaluation_k5000.json (what one evaluate.py run
 # writes; the per-image bounds kept in per_image_k5000.pt), the VAE is compared with its
 # decoder alone image by image on all 10,000 (paired_k5000.json), and seeds 1 and 2 train
-# (gpu_long.sh's long_s1 and long_s2 with DEV=cpu in OUT_DIR/seeds, each evaluated at
-# k = 5,000 on the first 2,000 test images when trained), at nice 10 so that the release's
-# evaluations can run beside them.
+# (seeds.sh beside this script; on a machine that came back bare, run seeds.sh alone: this
+# script would train seed 0 again).
 # (Until 2026-12-06 19:34 UTC seed 0's measure was one evaluate.py process, about 4-5 hours of
 # a core, with the seeds training beside it; the two lanes bring the number in half the time.)
 # A small rehearsal (each step's cut and resume too):
@@ -65,11 +64,8 @@ join() {  # JOB ALONE: the lanes joined into evaluation_k5000.json, then the pai
     log "paired $1 $2 rc=$?"
 }
 
-seeds() {  # gpu_long.sh's long_s1 and long_s2 on this CPU, trained and then evaluated
-    # niced: the release's evaluations (long/release.sh), run by hand beside them, come first
-    DEV=cpu EVAL_EXTRA="--rows 1000 ${EVAL_EXTRA:-}" nice -n 10 bash benchmarks/gpu_long.sh "$data" "$out/seeds" 1000000 long_s1 long_s2 \
-        > /dev/null 2>&1
-    log "seeds rc=$? (logs in $out/seeds/logs)"
+seeds() {  # seeds.sh: long_s1, then long_s2, each trained and then evaluated
+    bash "$here/seeds.sh" "$data" "$out"
 }
 
 log "start from $(git rev-parse --short HEAD 2>/dev/null || echo 'an archive')"
