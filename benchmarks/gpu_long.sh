@@ -24,7 +24,7 @@
 # and, where the budget ran out, the same call again after copying the returned runs/gpu_long
 # back here. Carry holds 64 MiB in all and MNIST's raw files take 53 MB of it: keep only each
 # unfinished job's checkpoint.pt (8 MB), config.json, trained and *.partial.pt, one job's worth.
-# On a 2-core CPU, one job at a time with THREADS=2 trains as fast in all as two side by side
+# On a 2-core CPU, one job at a time with THREADS=2 trains about as fast in all as two side by side (timed over 60 steps)
 # (benchmarks/README.md) and brings each seed in half the time.
 # TRAIN_EXTRA, EVAL_EXTRA and DEV=cpu make a small rehearsal on a CPU, e.g.
 #   DEV=cpu TRAIN_EXTRA="--limit 300 --epochs 4" EVAL_EXTRA="--k 20 --limit 40" \

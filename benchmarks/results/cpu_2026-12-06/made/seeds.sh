@@ -3,8 +3,8 @@
 # long_s2, with DEV=cpu in OUT_DIR/seeds, each trained to epoch 364 and then evaluated at
 # k = 5,000 on the first 2,000 test images (logs in OUT_DIR/seeds/logs):
 #   bash benchmarks/results/cpu_2026-12-06/made/seeds.sh DATA_ROOT OUT_DIR
-# One seed at a time on both cores (THREADS=2): as fast in all as the two side by side on one
-# thread each, and each seed lands in half the time (benchmarks/README.md). Resumable: run it
+# One seed at a time on both cores (THREADS=2): about as fast in all as the two side by side on
+# one thread each (timed over 60 steps), and each seed lands in half the time (benchmarks/README.md). Resumable: run it
 # again (same OUT_DIR) after any interruption; a trained seed goes on to its evaluation.
 # (Until 2026-12-07 00:03 UTC the two ran side by side on one thread each.)
 set -u
