@@ -18,7 +18,8 @@
 # the device's per-call limit; the checkpoint of every finished epoch stays). A job whose
 # training has finished is evaluated: k = 5,000 on all 10,000 test images for *_s0, on the
 # first 2,000 for the others (the partial evaluation is kept and continued too), 50,000
-# decoder inputs a pass as on the H200 of 2026-11-27.
+# decoder inputs a pass as on the H200 of 2026-11-27; a finished evaluation leaves the file
+# `evaluated` and is not repeated.
 # On the device, with carry ["data", "runs/gpu_long"]:
 #   bash benchmarks/gpu_long.sh data runs/gpu_long 540 long_s0; cp -r runs/gpu_long "$OUT"
 # and, where the budget ran out, the same call again after copying the returned runs/gpu_long
@@ -66,10 +67,17 @@ job() {  # NAME: train (or continue), then evaluate once trained
         [ $rc -eq 0 ] || return $rc
         touch "$dir/trained"
     fi
+    if [ -f "$dir/evaluated" ]; then  # a rerun after an interruption skips a finished evaluation
+        log "eval $name: done before (delete $dir/evaluated to evaluate again)"
+        return 0
+    fi
     log "eval $name: k = 5000 on the first $limit test images"
     timeout "$(left)" python evaluate.py --checkpoint "$dir/checkpoint.pt" --data-root "$data" --k 5000 --rows 50000 \
         --limit "$limit" --device "$dev" --no-progress --out-dir "$dir" ${EVAL_EXTRA:-} >> "$out/logs/eval_$name.log" 2>&1
-    log "eval $name rc=$?"
+    local rc=$?
+    log "eval $name rc=$rc"
+    [ $rc -eq 0 ] || return $rc
+    touch "$dir/evaluated"
 }
 
 { nvidia-smi -L; python -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda)"; nproc; } \
