@@ -5,7 +5,8 @@
 #   bash benchmarks/results/cpu_2026-12-06/made/seeds.sh DATA_ROOT OUT_DIR
 # One seed at a time on both cores (THREADS=2): about as fast in all as the two side by side on
 # one thread each (timed over 60 steps), and each seed lands in half the time (benchmarks/README.md). Resumable: run it
-# again (same OUT_DIR) after any interruption; a trained seed goes on to its evaluation.
+# again (same OUT_DIR) after any interruption; a trained seed goes on to its evaluation, and an
+# evaluated one is skipped (gpu_long.sh's `evaluated` file, since 2026-12-07 11:45 UTC).
 # (Until 2026-12-07 00:03 UTC the two ran side by side on one thread each.)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
